@@ -1,0 +1,3 @@
+DROP TABLE purchases;
+DROP TABLE transfers;
+DROP FUNCTION reject_ledger_change();

@@ -1,0 +1,2 @@
+DROP TABLE inventory;
+DROP TABLE transfer_totals;

@@ -1,0 +1,1 @@
+"""Merch-shop coin API: employees log in, buy merch and send each other coins."""

@@ -1,0 +1,63 @@
+"""Settings read from the environment and validated once, at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told; see the configuration table in README.md."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL DSN; when unset, `shop serve` starts an embedded PostgreSQL.",
+    )
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HS256 key (32+ bytes); unset: a per-deployment key kept in the database.",
+    )
+    jwt_ttl_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
+    host: str = "0.0.0.0"  # noqa: S104 - a container must listen beyond loopback
+    port: int = Field(default=8080, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    bcrypt_rounds: int = Field(default=10, ge=4, le=15)
+    hash_threads: int = Field(default=2, ge=1, le=32)
+    pool_min_size: int = Field(default=2, ge=0, le=100)
+    pool_max_size: int = Field(default=16, ge=1, le=200)
+    pool_acquire_timeout: float = Field(default=5.0, gt=0, le=60)
+    statement_timeout_ms: int = Field(default=5000, ge=100, le=600_000)
+    tx_attempts: int = Field(default=10, ge=1, le=100)
+    db_connect_attempts: int = Field(default=30, ge=1, le=1000)
+    max_body_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=300)
+    embedded_pgdata: Path = Path(".shop-data/pgdata")
+    log_level: str = "INFO"
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _secret_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("JWT_SECRET must be at least 32 bytes")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _url_is_postgres(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("DATABASE_URL must start with postgresql://")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        return value

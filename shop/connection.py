@@ -1,0 +1,46 @@
+"""The request-scoped database connection and the errors that mean "database unavailable"."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+
+from shop.errors import ServiceUnavailableError
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.QueryCanceledError,
+    asyncpg.AdminShutdownError,
+)
+"""Errors that mean the database is unreachable, restarting or too slow; never a client's fault."""
+
+
+class RequestConnection:
+    """One pooled connection per request: acquired on first use, released after the handler."""
+
+    def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
+        self._pool = pool
+        self._timeout = timeout
+        self._conn: asyncpg.Connection | None = None
+
+    async def get(self) -> asyncpg.Connection:
+        if self._conn is None:
+            try:
+                self._conn = await self._pool.acquire(timeout=self._timeout)
+            except UNAVAILABLE as exc:
+                log.warning("cannot acquire a database connection: %r", exc)
+                raise ServiceUnavailableError from None
+        return self._conn
+
+    async def release(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await self._pool.release(conn)

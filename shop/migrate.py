@@ -1,0 +1,55 @@
+"""`shop migrate`: apply or roll back the numbered SQL files in migrations/ with yoyo."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+
+from yoyo import get_backend, read_migrations
+
+log = logging.getLogger(__name__)
+logging.getLogger("yoyo").setLevel(logging.WARNING)
+
+
+def migrations_dir() -> Path:
+    """migrations/ of the source tree, else the copy a regular install ships in the package."""
+    checkout = Path(__file__).resolve().parent.parent / "migrations"
+    if checkout.is_dir():
+        return checkout
+    spec = importlib.util.find_spec("shop.migrations")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the migrations are missing from this installation")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def yoyo_url(dsn: str) -> str:
+    """yoyo picks its driver from the scheme; psycopg 3 is ours."""
+    scheme, sep, rest = dsn.partition("://")
+    if not sep or scheme not in {"postgresql", "postgres"}:
+        raise ValueError("DATABASE_URL must start with postgresql://")
+    return f"postgresql+psycopg://{rest}"
+
+
+def apply(dsn: str) -> list[str]:
+    """Apply every pending migration under yoyo's lock; return the ids applied."""
+    backend = get_backend(yoyo_url(dsn))
+    migrations = read_migrations(str(migrations_dir()))
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    applied = [m.id for m in pending]
+    log.info("migrations applied: %s", ", ".join(applied) or "none pending")
+    return applied
+
+
+def rollback(dsn: str, steps: int = 1) -> list[str]:
+    """Roll back the last `steps` applied migrations; return their ids."""
+    backend = get_backend(yoyo_url(dsn))
+    migrations = read_migrations(str(migrations_dir()))
+    with backend.lock():
+        undo = backend.to_rollback(migrations)[:steps]
+        backend.rollback_migrations(undo)
+    undone = [m.id for m in undo]
+    log.info("migrations rolled back: %s", ", ".join(undone) or "none applied")
+    return undone

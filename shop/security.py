@@ -1,0 +1,78 @@
+"""Password hashing (off the event loop) and JWT issue/verification."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import jwt
+from passlib.context import CryptContext
+
+from shop.errors import UnauthorizedError
+
+ALGORITHM = "HS256"
+
+
+class PasswordHasher:
+    """bcrypt through passlib, run in a small thread pool.
+
+    bcrypt releases the GIL, so hashing in threads keeps the event loop serving while it
+    runs; the pool is bounded so a login storm queues instead of starving every request.
+    """
+
+    def __init__(self, rounds: int, threads: int) -> None:
+        self._context = CryptContext(schemes=["bcrypt"], bcrypt__rounds=rounds)
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bcrypt")
+
+    async def hash(self, password: str) -> str:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._context.hash, password)
+
+    async def verify(self, password: str, password_hash: str) -> bool:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, self._context.verify, password, password_hash
+        )
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    """Who is calling. Both id and name are checked against the DB by every query."""
+
+    user_id: int
+    username: str
+
+
+class TokenCodec:
+    """Issue and verify HS256 tokens carrying `sub` (the id), `name`, `iat` and `exp`."""
+
+    def __init__(self, secret: str, ttl_seconds: int) -> None:
+        self._secret = secret
+        self._ttl = ttl_seconds
+
+    def issue(self, user_id: int, username: str) -> str:
+        now = int(time.time())
+        payload = {"sub": str(user_id), "name": username, "iat": now, "exp": now + self._ttl}
+        return jwt.encode(payload, self._secret, algorithm=ALGORITHM)
+
+    def decode(self, token: str) -> Claims:
+        try:
+            payload = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["sub", "exp", "iat"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise UnauthorizedError("token has expired") from None
+        except jwt.PyJWTError:
+            raise UnauthorizedError("invalid token") from None
+        sub, name = payload["sub"], payload.get("name")
+        if not (sub.isascii() and sub.isdigit() and len(sub) <= 18) or not isinstance(name, str):
+            raise UnauthorizedError("invalid token")
+        return Claims(user_id=int(sub), username=name)

@@ -1,0 +1,1 @@
+"""Business rules. Only services open transactions."""
