@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     embedded_pgdata: Path = Path(".shop-data/pgdata")
     log_level: str = "INFO"
 
+    @field_validator("jwt_secret", "database_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("jwt_secret")
     @classmethod
     def _secret_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
@@ -48,9 +53,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _url_is_postgres(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        if not value.startswith(("postgresql://", "postgres://")):
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("DATABASE_URL must start with postgresql://")
         return value
 

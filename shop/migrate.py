@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from yoyo import get_backend, read_migrations
 
@@ -31,12 +34,22 @@ def yoyo_url(dsn: str) -> str:
     return f"postgresql+psycopg://{rest}"
 
 
-def apply(dsn: str) -> list[str]:
-    """Apply every pending migration under yoyo's lock; return the ids applied."""
+@contextlib.contextmanager
+def _locked_backend(dsn: str) -> Iterator[Any]:
+    """yoyo's backend under its lock table, so concurrent appliers take turns."""
     backend = get_backend(yoyo_url(dsn))
+    try:
+        with backend.lock():
+            yield backend
+    finally:
+        backend.connection.close()
+
+
+def apply(dsn: str, steps: int | None = None) -> list[str]:
+    """Apply pending migrations (all, or the next `steps`); return the ids applied."""
     migrations = read_migrations(str(migrations_dir()))
-    with backend.lock():
-        pending = backend.to_apply(migrations)
+    with _locked_backend(dsn) as backend:
+        pending = backend.to_apply(migrations)[:steps]
         backend.apply_migrations(pending)
     applied = [m.id for m in pending]
     log.info("migrations applied: %s", ", ".join(applied) or "none pending")
@@ -45,9 +58,8 @@ def apply(dsn: str) -> list[str]:
 
 def rollback(dsn: str, steps: int = 1) -> list[str]:
     """Roll back the last `steps` applied migrations; return their ids."""
-    backend = get_backend(yoyo_url(dsn))
     migrations = read_migrations(str(migrations_dir()))
-    with backend.lock():
+    with _locked_backend(dsn) as backend:
         undo = backend.to_rollback(migrations)[:steps]
         backend.rollback_migrations(undo)
     undone = [m.id for m in undo]

@@ -1,0 +1,59 @@
+"""Fixtures for tests that talk HTTP to the app backed by the real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from shop.app import create_app
+from shop.config import Settings
+from tests.factories import CredentialsFactory
+from tests.helpers import ShopClient
+
+TABLES = "users, transfers, purchases, transfer_totals, inventory"
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection for setting up and checking state; tables emptied first."""
+    conn = await asyncpg.connect(database_url)
+    await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
+    settings: Settings,
+    db: asyncpg.Connection,
+) -> ShopClient:
+    return ShopClient(await aiohttp_client(create_app(settings)))
+
+
+@dataclass(frozen=True)
+class Employee:
+    username: str
+    password: str
+    token: str
+
+
+MakeEmployee = Callable[..., Awaitable[Employee]]
+
+
+@pytest.fixture
+def make_employee(client: ShopClient) -> MakeEmployee:
+    """Register an employee through the real /api/auth."""
+
+    async def make(**overrides: str) -> Employee:
+        creds = CredentialsFactory.build(**overrides)
+        token = await client.auth(creds.username, creds.password)
+        return Employee(creds.username, creds.password, token)
+
+    return make

@@ -1,0 +1,146 @@
+"""Every endpoint answers bad input with a 4xx JSON error and changes nothing."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+
+import asyncpg
+import pytest
+
+from tests.api.conftest import MakeEmployee
+from tests.helpers import ShopClient, bearer, expect
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    body: bytes | None = None
+    status: int = 400
+    authorized: bool = True
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Auth = functools.partial(Case, "POST", "/api/auth", authorized=False)
+Send = functools.partial(Case, "POST", "/api/sendCoin")
+
+
+def js(value: object) -> bytes:
+    return json.dumps(value).encode()
+
+
+def send(**body: object) -> bytes:
+    return js({"toUser": "bob", "amount": 5} | body)
+
+
+def auth(**body: object) -> bytes:
+    return js({"username": "carol", "password": "secret"} | body)
+
+
+CASES: dict[str, Case] = {
+    # POST /api/auth
+    "auth: malformed JSON": Auth(b'{"username": "carol",'),
+    "auth: empty body": Auth(b""),
+    "auth: JSON array": Auth(b'["carol", "secret"]'),
+    "auth: JSON string": Auth(b'"carol"'),
+    "auth: JSON null": Auth(b"null"),
+    "auth: missing password": Auth(js({"username": "carol"})),
+    "auth: missing username": Auth(js({"password": "x"})),
+    "auth: numeric username": Auth(auth(username=42)),
+    "auth: numeric password": Auth(auth(password=1234)),
+    "auth: null username": Auth(auth(username=None)),
+    "auth: empty username": Auth(auth(username="")),
+    "auth: empty password": Auth(auth(password="")),
+    "auth: 65-char username": Auth(auth(username="u" * 65)),
+    "auth: 73-byte password": Auth(auth(password="p" * 73)),
+    "auth: 74 bytes in 37 chars": Auth(auth(password="я" * 37)),
+    "auth: NUL in username": Auth(auth(username="car\x00ol")),
+    "auth: NUL in password": Auth(auth(password="se\x00cret")),
+    "auth: newline in username": Auth(auth(username="car\nol")),
+    "auth: extra field": Auth(auth(role="admin")),
+    "auth: lone surrogate": Auth(b'{"username": "\\ud800", "password": "x"}'),
+    "auth: not UTF-8": Auth(b'{"username": "\xff\xfe"}'),
+    "auth: form encoded": Auth(b"username=carol&password=x"),
+    "auth: body too large": Auth(auth(username="x" * 20_000), status=413),
+    "auth: GET": Case("GET", "/api/auth", status=405, authorized=False),
+    # POST /api/sendCoin
+    "send: amount as string": Send(send(amount="5")),
+    "send: amount as float": Send(send(amount=5.0)),
+    "send: fractional amount": Send(send(amount=5.5)),
+    "send: amount in exponent": Send(b'{"toUser": "bob", "amount": 1e1}'),
+    "send: amount true": Send(send(amount=True)),
+    "send: amount null": Send(send(amount=None)),
+    "send: amount zero": Send(send(amount=0)),
+    "send: negative amount": Send(send(amount=-100)),
+    "send: amount 2**31": Send(send(amount=2**31)),
+    "send: huge amount": Send(send(amount=10**30)),
+    "send: amount as list": Send(send(amount=[5])),
+    "send: missing amount": Send(js({"toUser": "bob"})),
+    "send: missing toUser": Send(js({"amount": 5})),
+    "send: numeric toUser": Send(send(toUser=7)),
+    "send: empty toUser": Send(send(toUser="")),
+    "send: 65-char toUser": Send(send(toUser="b" * 65)),
+    "send: snake_case field": Send(js({"to_user": "bob", "amount": 5})),
+    "send: extra field": Send(send(fromUser="bob")),
+    "send: SQL in toUser": Send(send(toUser="bob'; DROP TABLE users; --")),
+    "send: SQL tautology": Send(send(toUser="' OR '1'='1")),
+    "send: unknown recipient": Send(send(toUser="nobody")),
+    "send: to self": Send(send(toUser="alice")),
+    "send: more than balance": Send(send(amount=1001)),
+    "send: malformed JSON": Send(b'{"toUser": "bob", "amount": 5'),
+    "send: JSON array": Send(b'[{"toUser": "bob", "amount": 5}]'),
+    "send: empty body": Send(b""),
+    "send: GET": Case("GET", "/api/sendCoin", status=405),
+    # GET /api/buy/{item}
+    "buy: unknown item": Case("GET", "/api/buy/laptop"),
+    "buy: wrong case": Case("GET", "/api/buy/T-Shirt"),
+    "buy: empty item": Case("GET", "/api/buy/"),
+    "buy: path traversal": Case("GET", "/api/buy/..%2Finfo"),
+    "buy: nested path": Case("GET", "/api/buy/pen/pen"),
+    "buy: URL-encoded NUL": Case("GET", "/api/buy/pen%00"),
+    "buy: trailing space": Case("GET", "/api/buy/pen%20"),
+    "buy: SQL in item": Case("GET", "/api/buy/pen'%20OR%20'1'='1"),
+    "buy: POST": Case("POST", "/api/buy/pen", status=405),
+    # elsewhere
+    "info: POST": Case("POST", "/api/info", status=405),
+    "info: DELETE": Case("DELETE", "/api/info", status=405),
+    "unknown endpoint": Case("GET", "/api/admin", status=404),
+    "root": Case("GET", "/", status=404, authorized=False),
+}
+
+
+async def snapshot(db: asyncpg.Connection) -> list[tuple[object, ...]]:
+    rows = await db.fetch(
+        """
+        SELECT 'users', count(*), sum(balance) FROM users
+        UNION ALL SELECT 'transfers', count(*), sum(amount) FROM transfers
+        UNION ALL SELECT 'purchases', count(*), sum(price) FROM purchases
+        UNION ALL SELECT 'totals', count(*), sum(amount) FROM transfer_totals
+        UNION ALL SELECT 'inventory', count(*), sum(quantity) FROM inventory
+        """
+    )
+    return [tuple(r) for r in rows]
+
+
+def test_the_table_has_at_least_40_distinct_bad_inputs() -> None:
+    assert len({(c.method, c.path, c.body) for c in CASES.values()}) >= 40
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+async def test_bad_input_gets_json_error_and_changes_nothing(
+    client: ShopClient, make_employee: MakeEmployee, db: asyncpg.Connection, case: Case
+) -> None:
+    alice = await make_employee(username="alice")
+    await make_employee(username="bob")
+    await client.buy(alice.token, "cup")
+    before = await snapshot(db)
+    headers = (bearer(alice.token) if case.authorized else {}) | case.headers
+
+    response = await client.http.request(
+        case.method, case.path, data=case.body, headers=headers, skip_auto_headers={"Content-Type"}
+    )
+
+    await expect(response, case.status)
+    assert await snapshot(db) == before

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+from shop.catalog import PRICES, price_of
+from shop.errors import UnknownItemError
+
+
+def test_catalog_has_the_ten_items_at_their_prices() -> None:
+    assert dict(PRICES) == {
+        "t-shirt": 80,
+        "cup": 20,
+        "book": 50,
+        "pen": 10,
+        "powerbank": 200,
+        "hoody": 300,
+        "umbrella": 200,
+        "socks": 10,
+        "wallet": 50,
+        "pink-hoody": 500,
+    }
+
+
+def test_price_of_known_item() -> None:
+    assert price_of("pink-hoody") == 500
+
+
+@pytest.mark.parametrize("item", ["", "T-SHIRT", "t-shirt ", "hoodie", "x" * 500])
+def test_price_of_unknown_item_raises_with_short_message(item: str) -> None:
+    with pytest.raises(UnknownItemError) as raised:
+        price_of(item)
+    assert raised.value.status == 400
+    assert len(raised.value.message) < 120
+
+
+def test_catalog_cannot_be_changed_at_run_time() -> None:
+    with pytest.raises(TypeError):
+        PRICES["pen"] = 0  # type: ignore[index]

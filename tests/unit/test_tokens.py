@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from shop.errors import UnauthorizedError
+from shop.security import Claims, TokenCodec
+
+SECRET = "unit-secret-0123456789-abcdefghijklmnop"
+
+
+def test_issued_token_decodes_to_the_same_employee() -> None:
+    codec = TokenCodec(SECRET, ttl_seconds=60)
+    assert codec.decode(codec.issue(42, "alice")) == Claims(user_id=42, username="alice")
+
+
+def test_token_expires_after_its_lifetime() -> None:
+    codec = TokenCodec(SECRET, ttl_seconds=60)
+    payload = jwt.decode(codec.issue(1, "a"), SECRET, algorithms=["HS256"])
+    assert payload["exp"] - payload["iat"] == 60
+    assert abs(payload["iat"] - time.time()) < 5
+
+
+def test_expired_token_is_rejected_as_expired() -> None:
+    token = jwt.encode({"sub": "1", "name": "a", "iat": 1, "exp": 2}, SECRET, algorithm="HS256")
+    with pytest.raises(UnauthorizedError, match="expired"):
+        TokenCodec(SECRET, 60).decode(token)
+
+
+def test_token_signed_with_another_key_is_rejected() -> None:
+    other = TokenCodec("other-secret-0123456789-abcdefghijkl", 60).issue(1, "a")
+    with pytest.raises(UnauthorizedError, match="invalid token"):
+        TokenCodec(SECRET, 60).decode(other)
+
+
+@pytest.mark.parametrize("sub", ["abc", "-1", "١٢", "1" * 19, ""])
+def test_token_with_odd_subject_is_rejected(sub: str) -> None:
+    token = jwt.encode(
+        {"sub": sub, "name": "a", "iat": 1, "exp": int(time.time()) + 60}, SECRET, algorithm="HS256"
+    )
+    with pytest.raises(UnauthorizedError):
+        TokenCodec(SECRET, 60).decode(token)
+
+
+def test_token_without_name_is_rejected() -> None:
+    token = jwt.encode(
+        {"sub": "1", "iat": 1, "exp": int(time.time()) + 60}, SECRET, algorithm="HS256"
+    )
+    with pytest.raises(UnauthorizedError):
+        TokenCodec(SECRET, 60).decode(token)
