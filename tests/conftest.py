@@ -11,47 +11,49 @@ import asyncpg
 import pytest
 from yarl import URL
 
-from shop import migrate
+from shop import embedded, migrate
 from shop.config import Settings
 
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnop-0123456789-abcdefghijklmn"
 
-ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+@pytest.fixture(scope="session")
+def admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A server the suite may create databases on (run_tests.sh chooses which)."""
+    if os.environ.get("SHOP_TEST_EMBEDDED_PG") == "1":
+        return embedded.start(tmp_path_factory.mktemp("embedded") / "pgdata")
+    return os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def database_on_server(name: str) -> str:
-    """The admin URL with its database replaced by `name`."""
-    return str(URL(ADMIN_URL).with_path(f"/{name}"))
-
-
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL)
+async def _admin(admin_url: str, sql: str) -> None:
+    conn = await asyncpg.connect(admin_url)
     try:
         await conn.execute(sql)
     finally:
         await conn.close()
 
 
-def create_database() -> tuple[str, str]:
-    """Create a uniquely named database; never the one an app serves from."""
+def create_database(admin_url: str) -> tuple[str, str]:
+    """Create a uniquely named database, never one an app serves from; return name and URL."""
     name = f"shop_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    return name, database_on_server(name)
+    asyncio.run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
+    server = URL(admin_url)
+    return name, str(server.with_path(f"/{name}").with_query(server.query))
 
 
-def drop_database(name: str) -> None:
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def drop_database(admin_url: str, name: str) -> None:
+    asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
+def database_url(admin_url: str) -> Iterator[str]:
     """A database of this test run's own, migrated once, dropped at the end."""
-    name, url = create_database()
+    name, url = create_database(admin_url)
     try:
         migrate.apply(url)
         yield url
     finally:
-        drop_database(name)
+        drop_database(admin_url, name)
 
 
 @pytest.fixture(scope="session")

@@ -39,12 +39,12 @@ async def tables(url: str) -> set[str]:
 
 
 @pytest.fixture
-def scratch_database() -> Iterator[str]:
-    name, url = create_database()
+def scratch_database(admin_url: str) -> Iterator[str]:
+    name, url = create_database(admin_url)
     try:
         yield url
     finally:
-        drop_database(name)
+        drop_database(admin_url, name)
 
 
 async def test_migrations_go_up_down_and_up_again(scratch_database: str) -> None:
