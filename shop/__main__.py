@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = load_settings()
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, access_log=settings.access_log)
     if args.command == "serve":
         return serve(settings)
     if settings.database_url is None:

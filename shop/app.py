@@ -11,9 +11,10 @@ from aiohttp import web
 
 from shop.config import Settings
 from shop.db import connection_middleware, pool_ctx
-from shop.handlers import auth, buy, coins, health, info
+from shop.handlers import auth, buy, coins, health, info, metrics
 from shop.keys import HASHER, POOL, SETTINGS, TOKENS
 from shop.middlewares import auth_middleware, error_middleware
+from shop.observability import observe_middleware
 from shop.repositories import secrets as secrets_repo
 from shop.security import PasswordHasher, TokenCodec
 
@@ -55,10 +56,10 @@ def create_app(settings: Settings) -> web.Application:
     """Build the application; the pool opens when the app starts."""
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[error_middleware, auth_middleware, connection_middleware],
+        middlewares=[observe_middleware, error_middleware, auth_middleware, connection_middleware],
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.extend([pool_ctx, hasher_ctx, tokens_ctx])
-    for module in (auth, info, coins, buy, health):
+    for module in (auth, info, coins, buy, health, metrics):
         app.router.add_routes(module.routes)
     return app

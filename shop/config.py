@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=300)
     embedded_pgdata: Path = Path(".shop-data/pgdata")
     log_level: str = "INFO"
+    access_log: bool = True
 
     @field_validator("jwt_secret", "database_url", mode="before")
     @classmethod

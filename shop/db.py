@@ -12,6 +12,7 @@ from typing import TypeVar
 import asyncpg
 from aiohttp import web
 
+from shop import metrics
 from shop.config import Settings
 from shop.connection import UNAVAILABLE, RequestConnection
 from shop.errors import TransactionConflictError
@@ -87,7 +88,9 @@ async def run_serializable(
         except RETRYABLE as exc:
             if attempt == attempts:
                 log.warning("giving up after %d serialization failures: %s", attempts, exc)
+                metrics.TX_CONFLICTS.inc()
                 raise TransactionConflictError from None
+            metrics.TX_RETRIES.inc()
             await asyncio.sleep(random.uniform(0, min(max_delay, base_delay * 2**attempt)))  # noqa: S311
     raise AssertionError("unreachable")
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
+import tempfile
 import time
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
 from aiohttp import web
+from prometheus_client import multiprocess
 
 from shop import embedded, migrate
 from shop.app import create_app
@@ -27,7 +30,7 @@ MIN_HEALTHY_SECONDS = 10.0
 
 def run_worker(settings: Settings) -> None:
     """Serve on this process's own uvloop until SIGTERM/SIGINT, then drain and exit."""
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, access_log=settings.access_log)
     try:
         import uvloop
 
@@ -67,6 +70,12 @@ class Supervisor:
                 process.terminate()
 
     def run(self) -> int:
+        with tempfile.TemporaryDirectory(prefix="shop-metrics-") as metrics_dir:
+            # Read by prometheus_client in each worker as it starts (spawned, so it inherits).
+            os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+            return self._supervise()
+
+    def _supervise(self) -> int:
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         for _ in range(self._settings.workers):
@@ -82,6 +91,7 @@ class Supervisor:
             for sentinel in wait(list(self._workers)):
                 process, started = self._workers.pop(sentinel)  # type: ignore[arg-type]
                 process.join()
+                multiprocess.mark_process_dead(process.pid)
                 if self._stopping:  # killed by our SIGTERM before its handler was up: fine
                     failed |= process.exitcode not in (0, -signal.SIGTERM)
                 elif time.monotonic() - started < MIN_HEALTHY_SECONDS:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from shop.models import AuthResponse, InfoResponse
 
@@ -82,3 +83,12 @@ async def run_shop(*args: str, env: dict[str, str]) -> Completed:
         stdout, stderr = await process.communicate()
     assert process.returncode is not None
     return Completed(process.returncode, stdout.decode(), stderr.decode())
+
+
+def sample(exposition: str, name: str, **labels: str) -> float:
+    """The value of one sample in a Prometheus exposition (0 when absent)."""
+    for family in text_string_to_metric_families(exposition):
+        for s in family.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                return s.value
+    return 0.0

@@ -18,7 +18,7 @@ import pytest
 
 from shop import migrate
 from tests.conftest import create_database, drop_database
-from tests.helpers import run_shop
+from tests.helpers import run_shop, sample
 
 TABLES = {"users", "transfers", "purchases", "transfer_totals", "inventory", "app_secrets"}
 
@@ -188,6 +188,12 @@ async def coins(url: str, token: str) -> int:
         return (await response.json())["coins"]
 
 
+async def scrape(url: str) -> str:
+    async with aiohttp.ClientSession() as session, session.get(url + "/metrics") as response:
+        assert response.status == 200
+        return await response.text()
+
+
 async def test_workers_and_restarts_share_one_default_secret(
     db: asyncpg.Connection, database_url: str
 ) -> None:
@@ -197,6 +203,9 @@ async def test_workers_and_restarts_share_one_default_secret(
         await first.wait_ready()
         token = await login(first.url, "restart-proof")
         assert [await coins(first.url, token) for _ in range(10)] == [1000] * 10
+        exposition = await scrape(first.url)
+        # Whichever worker answers the scrape reports the requests of both.
+        assert sample(exposition, "shop_http_requests_total", route="/api/info") == 10
     finally:
         code, output = first.stop()
     assert code == 0, output

@@ -1,0 +1,99 @@
+"""Request ids, JSON access logs and Prometheus metrics."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from shop.logs import JsonFormatter
+from tests.api.conftest import MakeEmployee
+from tests.helpers import ShopClient, bearer, sample
+
+
+@pytest.fixture
+def access_lines() -> Iterator[io.StringIO]:
+    """The access log as the JSON lines an operator would read."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("shop.access")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(handler)
+
+
+async def test_every_response_carries_a_request_id(client: ShopClient) -> None:
+    ok = await client.http.get("/healthz")
+    error = await client.http.get("/api/info")
+
+    assert len(ok.headers["X-Request-Id"]) == 16
+    assert len(error.headers["X-Request-Id"]) == 16
+    assert ok.headers["X-Request-Id"] != error.headers["X-Request-Id"]
+
+
+async def test_a_sane_incoming_request_id_is_kept_and_an_odd_one_replaced(
+    client: ShopClient,
+) -> None:
+    kept = await client.http.get("/healthz", headers={"X-Request-Id": "trace-42.a_b"})
+    replaced = await client.http.get("/healthz", headers={"X-Request-Id": "bad id\u00e9" * 10})
+
+    assert kept.headers["X-Request-Id"] == "trace-42.a_b"
+    assert replaced.headers["X-Request-Id"] != "bad id\u00e9" * 10
+
+
+async def test_access_log_is_one_json_object_per_request(
+    client: ShopClient, make_employee: MakeEmployee, access_lines: io.StringIO
+) -> None:
+    employee = await make_employee()
+    access_lines.truncate(0)
+    access_lines.seek(0)
+
+    response = await client.http.get("/api/buy/laptop", headers=bearer(employee.token))
+
+    entries = [json.loads(line) for line in access_lines.getvalue().splitlines()]
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry["request_id"] == response.headers["X-Request-Id"]
+    assert (entry["method"], entry["path"], entry["route"], entry["status"]) == (
+        "GET",
+        "/api/buy/laptop",
+        "/api/buy/{item}",
+        400,
+    )
+    assert entry["duration_ms"] >= 0
+    assert employee.token not in access_lines.getvalue()
+
+
+async def test_metrics_count_requests_by_route_and_status(
+    client: ShopClient, make_employee: MakeEmployee
+) -> None:
+    before = await (await client.http.get("/metrics")).text()
+    employee = await make_employee()
+    await client.auth(employee.username, "wrong", expected_status=401)
+    await client.info(employee.token)
+    await client.buy(employee.token, "laptop", expected_status=400)
+
+    response = await client.http.get("/metrics")
+    after = await response.text()
+
+    assert response.status == 200
+    assert response.content_type == "text/plain"
+
+    def delta(name: str, **labels: str) -> float:
+        return sample(after, name, **labels) - sample(before, name, **labels)
+
+    total = "shop_http_requests_total"
+    assert delta(total, route="/api/info", method="GET", status="200") == 1
+    assert delta(total, route="/api/buy/{item}", method="GET", status="400") == 1
+    assert delta("shop_logins_total", outcome="success") == 1
+    assert delta("shop_logins_total", outcome="rejected") == 1
+    assert delta("shop_http_request_duration_seconds_count", route="/api/info") == 1
+    assert "shop_transaction_retries_total" in after
+    assert "shop_db_pool_connections_in_use" in after
