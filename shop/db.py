@@ -66,25 +66,23 @@ async def connection_middleware(
         await holder.release()
 
 
-async def run_serializable(
-    conn: asyncpg.Connection,
-    work: Callable[[asyncpg.Connection], Awaitable[T]],
+async def retry_serializable(
+    work: Callable[[], Awaitable[T]],
     *,
     attempts: int,
     base_delay: float = 0.002,
     max_delay: float = 0.2,
 ) -> T:
-    """Run `work` in a SERIALIZABLE transaction, retrying it on 40001/40P01.
+    """Run `work`, a SERIALIZABLE transaction, again after a 40001/40P01, up to `attempts`.
 
-    The retry wraps the whole transaction, COMMIT included, since a serialization failure
-    may surface at commit. `work` must have no effects outside the database. Other errors,
-    domain errors included, roll back and propagate at once. Backoff is full-jitter
+    `work` must be a whole transaction, COMMIT included (a serialization failure may surface
+    at commit), with no effects outside the database: here, one CALL of a write procedure.
+    Other errors, domain errors included, propagate at once. The backoff is full-jitter
     exponential, so colliding transactions spread out instead of colliding again.
     """
     for attempt in range(1, attempts + 1):
         try:
-            async with conn.transaction(isolation="serializable"):
-                return await work(conn)
+            return await work()
         except RETRYABLE as exc:
             if attempt == attempts:
                 log.warning("giving up after %d serialization failures: %s", attempts, exc)

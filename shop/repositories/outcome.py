@@ -1,4 +1,4 @@
-"""What a conditional debit reports back."""
+"""What a write procedure reports back."""
 
 from __future__ import annotations
 

@@ -1,32 +1,19 @@
-"""Merch purchases: the ledger row, the buyer's balance and the inventory count."""
+"""Merch purchases: the buy_item procedure (migrations/0005_write_procedures.sql)."""
 
 from __future__ import annotations
 
 import asyncpg
 
 from shop.repositories.outcome import Outcome
+from shop.repositories.users import releasing_account_locks
 
-PURCHASE = """
-WITH debit AS (
-    UPDATE users SET balance = balance - $3
-    WHERE id = $1 AND username = $4 AND balance >= $3
-    RETURNING id
-), entry AS (
-    INSERT INTO purchases (user_id, item, price)
-    SELECT id, $2, $3 FROM debit
-    RETURNING user_id, item
-), stock AS (
-    INSERT INTO inventory (user_id, item, quantity)
-    SELECT user_id, item, 1 FROM entry
-    ON CONFLICT (user_id, item) DO UPDATE SET quantity = inventory.quantity + 1
-)
-SELECT (SELECT balance FROM users WHERE id = $1 AND username = $4) AS balance,
-       EXISTS (SELECT FROM entry) AS applied
-"""
+PURCHASE = "CALL buy_item($1, $2, $3, $4)"
 
 
 async def purchase(
     conn: asyncpg.Connection, user_id: int, username: str, item: str, price: int
 ) -> Outcome:
-    row = await conn.fetchrow(PURCHASE, user_id, item, price, username)
+    """Debit and stock up in one SERIALIZABLE transaction run by the procedure; one round trip."""
+    async with releasing_account_locks(conn):
+        row = await conn.fetchrow(PURCHASE, user_id, username, item, price)
     return Outcome(balance=row["balance"], applied=row["applied"])

@@ -1,40 +1,32 @@
-"""Coin transfers: the ledger row, both balances and the per-pair running total."""
+"""Coin transfers: the transfer_coins procedure (migrations/0005_write_procedures.sql)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import asyncpg
 
 from shop.repositories.outcome import Outcome
+from shop.repositories.users import releasing_account_locks
 
-# One statement: debit only if the sender (id and name from the token) can pay, credit only if
-# the debit happened, then append to the ledger and bump the pair's total. The outer SELECT
-# reads the snapshot before the update, so it reports the balance the decision was made on.
-TRANSFER = """
-WITH debit AS (
-    UPDATE users SET balance = balance - $3
-    WHERE id = $1 AND username = $4 AND balance >= $3
-    RETURNING id
-), credit AS (
-    UPDATE users SET balance = balance + $3
-    WHERE id = $2 AND EXISTS (SELECT FROM debit)
-    RETURNING id
-), entry AS (
-    INSERT INTO transfers (sender_id, receiver_id, amount)
-    SELECT $1, $2, $3 FROM credit
-    RETURNING sender_id, receiver_id, amount
-), total AS (
-    INSERT INTO transfer_totals (sender_id, receiver_id, amount)
-    SELECT sender_id, receiver_id, amount FROM entry
-    ON CONFLICT (sender_id, receiver_id)
-    DO UPDATE SET amount = transfer_totals.amount + EXCLUDED.amount
-)
-SELECT (SELECT balance FROM users WHERE id = $1 AND username = $4) AS balance,
-       EXISTS (SELECT FROM entry) AS applied
-"""
+TRANSFER = "CALL transfer_coins($1, $2, $3, $4)"
+
+
+@dataclass(frozen=True, slots=True)
+class TransferOutcome(Outcome):
+    """Also whether the receiver exists (and is not the sender); if not, nothing was tried."""
+
+    receiver_found: bool
 
 
 async def transfer(
-    conn: asyncpg.Connection, sender_id: int, sender_name: str, receiver_id: int, amount: int
-) -> Outcome:
-    row = await conn.fetchrow(TRANSFER, sender_id, receiver_id, amount, sender_name)
-    return Outcome(balance=row["balance"], applied=row["applied"])
+    conn: asyncpg.Connection, sender_id: int, sender_name: str, receiver_name: str, amount: int
+) -> TransferOutcome:
+    """Move the coins in one SERIALIZABLE transaction run by the procedure; one round trip."""
+    async with releasing_account_locks(conn):
+        row = await conn.fetchrow(TRANSFER, sender_id, sender_name, receiver_name, amount)
+    return TransferOutcome(
+        balance=row["balance"],
+        applied=row["applied"],
+        receiver_found=row["receiver"] is not None,
+    )

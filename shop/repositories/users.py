@@ -1,12 +1,15 @@
-"""Employees: credentials, lookups and the per-account write locks."""
+"""Employees: credentials, registration, and the account locks of the write procedures."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
+
+log = logging.getLogger(__name__)
 
 FIND_CREDENTIALS = "SELECT id, password_hash FROM users WHERE username = $1"
 
@@ -16,16 +19,7 @@ ON CONFLICT (username) DO NOTHING
 RETURNING id
 """
 
-FIND_ID = "SELECT id FROM users WHERE username = $1"
-
-# Session-level advisory locks, taken in ascending id order before the transaction begins.
-# Under SERIALIZABLE the snapshot is fixed by the first statement, so a row lock taken inside
-# the transaction comes too late: two writers of one account would still fail with 40001.
-# Waiting here instead means each transaction starts after the previous writer committed.
-LOCK = """
-SELECT pg_advisory_lock(id) FROM unnest($1::bigint[]) WITH ORDINALITY AS t(id, n) ORDER BY n
-"""
-UNLOCK = "SELECT pg_advisory_unlock(id) FROM unnest($1::bigint[]) AS t(id)"
+UNLOCK_ALL = "SELECT pg_advisory_unlock_all()"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,16 +40,21 @@ async def create(
     return await conn.fetchval(CREATE, username, password_hash, balance)
 
 
-async def find_id(conn: asyncpg.Connection, username: str) -> int | None:
-    return await conn.fetchval(FIND_ID, username)
-
-
 @contextlib.asynccontextmanager
-async def locked(conn: asyncpg.Connection, *user_ids: int) -> AsyncIterator[None]:
-    """Hold the write locks of these accounts; ids sorted so no two holders can deadlock."""
-    ids = sorted(set(user_ids))
-    await conn.execute(LOCK, ids)
+async def releasing_account_locks(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """Make sure a failed write procedure leaves no account locked behind it.
+
+    The procedures take session-level locks and release them when they finish; one that fails
+    midway (a serialization failure, a timeout, a lost connection) may still hold them, and
+    the pool hands connections on as they are. Unlock, or failing that, drop the connection:
+    the server releases a session's locks when it ends.
+    """
     try:
         yield
-    finally:
-        await conn.execute(UNLOCK, ids)
+    except BaseException:
+        try:
+            await conn.execute(UNLOCK_ALL)
+        except BaseException as exc:
+            log.warning("could not release account locks, closing the connection: %r", exc)
+            conn.terminate()
+        raise

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncpg
 
-from shop.db import run_serializable
+from shop.db import retry_serializable
 from shop.errors import (
     InsufficientFundsError,
     SelfTransferError,
     UnauthorizedError,
     UnknownRecipientError,
 )
-from shop.repositories import transfers, users, wallets
+from shop.repositories import transfers, wallets
 from shop.repositories.outcome import Outcome
 from shop.security import Claims
 
@@ -30,16 +30,13 @@ async def send_coins(
     """Move `amount` coins from the caller to `to_user`, all or nothing."""
     if to_user == sender.username:
         raise SelfTransferError
-    receiver_id = await users.find_id(conn, to_user)
-    if receiver_id is None:
+    outcome = await retry_serializable(
+        lambda: transfers.transfer(conn, sender.user_id, sender.username, to_user, amount),
+        attempts=attempts,
+    )
+    if not outcome.receiver_found:
         raise UnknownRecipientError(to_user)
-
-    async def work(tx: asyncpg.Connection) -> None:
-        outcome = await transfers.transfer(tx, sender.user_id, sender.username, receiver_id, amount)
-        require_applied(outcome, amount, "amount")
-
-    async with users.locked(conn, sender.user_id, receiver_id):
-        await run_serializable(conn, work, attempts=attempts)
+    require_applied(outcome, amount, "amount")
 
 
 async def account_info(conn: asyncpg.Connection, caller: Claims) -> str:

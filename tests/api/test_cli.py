@@ -48,17 +48,14 @@ def scratch_database(admin_url: str) -> Iterator[str]:
 
 
 async def test_migrations_go_up_down_and_up_again(scratch_database: str) -> None:
-    assert migrate.apply(scratch_database) == ["0001_accounts", "0002_ledger", "0003_aggregates"]
+    steps = sorted(p.stem for p in migrate.migrations_dir().glob("*.sql") if "." not in p.stem)
+    assert migrate.apply(scratch_database) == steps
     assert await tables(scratch_database) == TABLES
 
-    assert migrate.rollback(scratch_database, 3) == [
-        "0003_aggregates",
-        "0002_ledger",
-        "0001_accounts",
-    ]
+    assert migrate.rollback(scratch_database, len(steps)) == steps[::-1]
     assert await tables(scratch_database) == set()
 
-    for step in ("0001_accounts", "0002_ledger", "0003_aggregates"):  # the stairway
+    for step in steps:  # the stairway
         assert migrate.apply(scratch_database, steps=1) == [step]
         assert migrate.rollback(scratch_database, 1) == [step]
         assert migrate.apply(scratch_database, steps=1) == [step]

@@ -1,77 +1,61 @@
-"""run_serializable with serialization failures injected by a fake connection."""
+"""retry_serializable with serialization failures injected into the unit of work."""
 
 from __future__ import annotations
-
-import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import pytest
 
-from shop.db import run_serializable
+from shop.db import retry_serializable
 from shop.errors import InsufficientFundsError, TransactionConflictError
 
 
-class FakeConnection:
-    """Records the transactions it is asked for; fails the first `failures` of them."""
+class FlakyWork:
+    """A transaction that fails with the given errors first, then commits."""
 
-    def __init__(self, failures: list[type[Exception]]) -> None:
+    def __init__(self, failures: list[type[BaseException]]) -> None:
         self.failures = list(failures)
-        self.isolations: list[str] = []
-        self.committed = 0
+        self.runs = 0
 
-    @contextlib.asynccontextmanager
-    async def transaction(self, *, isolation: str) -> AsyncIterator[None]:
-        self.isolations.append(isolation)
-        yield
-        if self.failures:  # like a conflict detected at COMMIT
+    async def __call__(self) -> str:
+        self.runs += 1
+        if self.failures:
             raise self.failures.pop(0)("could not serialize access")
-        self.committed += 1
+        return "committed"
 
 
-async def work(conn: Any) -> str:
-    return "done"
+async def test_serialization_failures_and_deadlocks_are_retried_until_success() -> None:
+    work = FlakyWork([asyncpg.SerializationError, asyncpg.DeadlockDetectedError])
 
-
-async def test_serialization_failures_are_retried_until_success() -> None:
-    conn = FakeConnection([asyncpg.SerializationError, asyncpg.DeadlockDetectedError])
-
-    result = await run_serializable(conn, work, attempts=5, base_delay=0)  # type: ignore[arg-type]
-
-    assert result == "done"
-    assert conn.isolations == ["serializable"] * 3
-    assert conn.committed == 1
+    assert await retry_serializable(work, attempts=5, base_delay=0) == "committed"
+    assert work.runs == 3
 
 
 async def test_retries_run_out_into_a_conflict_error() -> None:
-    conn = FakeConnection([asyncpg.SerializationError] * 3)
+    work = FlakyWork([asyncpg.SerializationError] * 3)
 
     with pytest.raises(TransactionConflictError) as raised:
-        await run_serializable(conn, work, attempts=3, base_delay=0)  # type: ignore[arg-type]
+        await retry_serializable(work, attempts=3, base_delay=0)
 
     assert raised.value.status == 500
-    assert conn.committed == 0
-    assert len(conn.isolations) == 3
+    assert work.runs == 3
 
 
 async def test_domain_errors_are_not_retried() -> None:
-    conn = FakeConnection([])
-    calls = 0
+    runs = 0
 
-    async def broke(_: Any) -> None:
-        nonlocal calls
-        calls += 1
+    async def broke() -> None:
+        nonlocal runs
+        runs += 1
         raise InsufficientFundsError(5, 10)
 
     with pytest.raises(InsufficientFundsError):
-        await run_serializable(conn, broke, attempts=5, base_delay=0)  # type: ignore[arg-type]
-    assert calls == 1
+        await retry_serializable(broke, attempts=5, base_delay=0)
+    assert runs == 1
 
 
 async def test_other_database_errors_are_not_retried() -> None:
-    conn = FakeConnection([asyncpg.UniqueViolationError])
+    work = FlakyWork([asyncpg.UniqueViolationError])
 
     with pytest.raises(asyncpg.UniqueViolationError):
-        await run_serializable(conn, work, attempts=5, base_delay=0)  # type: ignore[arg-type]
-    assert len(conn.isolations) == 1
+        await retry_serializable(work, attempts=5, base_delay=0)
+    assert work.runs == 1

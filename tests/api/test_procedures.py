@@ -1,0 +1,73 @@
+"""The write procedures, called directly: locking, failure clean-up, outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from shop.repositories import purchases, transfers
+
+ADVISORY_LOCKS = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+
+
+@pytest.fixture
+async def two_employees(db: asyncpg.Connection) -> None:
+    await db.execute(
+        "INSERT INTO users (username, password_hash, balance)"
+        " VALUES ('ann', 'x', 1000), ('ben', 'x', 1000)"
+    )
+
+
+@pytest.mark.usefixtures("two_employees")
+async def test_transfer_reports_unknown_receiver_without_touching_anything(
+    db: asyncpg.Connection,
+) -> None:
+    outcome = await transfers.transfer(db, 1, "ann", "nobody", 5)
+
+    assert (outcome.receiver_found, outcome.applied) == (False, False)
+    assert await db.fetchval("SELECT count(*) FROM transfers") == 0
+    assert await db.fetchval(ADVISORY_LOCKS) == 0
+
+
+@pytest.mark.usefixtures("two_employees")
+async def test_transfer_with_a_stale_name_in_the_token_applies_nothing(
+    db: asyncpg.Connection,
+) -> None:
+    outcome = await transfers.transfer(db, 1, "someone-else", "ben", 5)
+
+    assert (outcome.balance, outcome.applied) == (None, False)
+    assert await db.fetchval("SELECT sum(balance) FROM users") == 2000
+
+
+@pytest.mark.usefixtures("two_employees")
+async def test_a_procedure_failing_after_locking_leaves_no_lock_behind(
+    db: asyncpg.Connection,
+) -> None:
+    # A negative price passes the debit but breaks the ledger's CHECK after the locks are taken.
+    with pytest.raises(asyncpg.CheckViolationError):
+        await purchases.purchase(db, 1, "ann", "pen", -10)
+
+    assert await db.fetchval(ADVISORY_LOCKS) == 0
+    assert await db.fetchval("SELECT balance FROM users WHERE id = 1") == 1000
+    assert (await purchases.purchase(db, 1, "ann", "pen", 10)).applied
+
+
+@pytest.mark.usefixtures("two_employees")
+async def test_a_writer_waits_for_the_account_lock_instead_of_failing(
+    db: asyncpg.Connection, database_url: str
+) -> None:
+    holder = await asyncpg.connect(database_url)
+    try:
+        await holder.execute("SELECT pg_advisory_lock(2)")
+        pending = asyncio.create_task(transfers.transfer(db, 1, "ann", "ben", 7))
+        await asyncio.sleep(0.2)
+        assert not pending.done()
+        await holder.execute("SELECT pg_advisory_unlock(2)")
+        outcome = await asyncio.wait_for(pending, 5)
+    finally:
+        await holder.close()
+
+    assert outcome.applied
+    assert await db.fetchval("SELECT balance FROM users WHERE id = 2") == 1007
