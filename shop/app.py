@@ -26,7 +26,7 @@ JWT_SECRET_NAME = "jwt_secret"  # noqa: S105 - the name of the row, not a secret
 @contextlib.asynccontextmanager
 async def hasher_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    hasher = PasswordHasher(settings.bcrypt_rounds, settings.hash_threads)
+    hasher = PasswordHasher(settings.bcrypt_rounds, settings.hash_threads, settings.hash_niceness)
     app[HASHER] = hasher
     yield
     hasher.close()

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     bcrypt_rounds: int = Field(default=10, ge=4, le=15)
     hash_threads: int = Field(default=2, ge=1, le=32)
+    hash_niceness: int = Field(default=10, ge=0, le=19)
     pool_min_size: int = Field(default=2, ge=0, le=100)
     pool_max_size: int = Field(default=16, ge=1, le=200)
     pool_acquire_timeout: float = Field(default=5.0, gt=0, le=60)
