@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import orjson
 from aiohttp import hdrs, web
+from aiohttp.web_protocol import RequestPayloadError
 from pydantic import ValidationError
 
 from shop.connection import UNAVAILABLE
@@ -73,6 +74,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(exc.status, exc.message)
     except ValidationError as exc:
         return error_response(400, describe_validation_error(exc))
+    except RequestPayloadError:  # e.g. a body that does not match its Content-Encoding
+        return error_response(400, "request body could not be read")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -12,7 +12,7 @@ routes = web.RouteTableDef()
 
 
 # `.*` so that an empty or slash-containing name is answered "unknown item", not "no route".
-@routes.get("/api/buy/{item:.*}")
+@routes.get("/api/buy/{item:.*}", allow_head=False)  # HEAD must not buy anything
 async def buy(request: web.Request) -> web.Response:
     conn = await request[CONN].get()
     await purchases.buy(

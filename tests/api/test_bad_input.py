@@ -65,6 +65,9 @@ CASES: dict[str, Case] = {
     "auth: form encoded": Auth(b"username=carol&password=x"),
     "auth: body too large": Auth(auth(username="x" * 20_000), status=413),
     "auth: GET": Case("GET", "/api/auth", status=405, authorized=False),
+    "auth: body not in its Content-Encoding": Auth(
+        auth(), headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    ),
     # POST /api/sendCoin
     "send: amount as string": Send(send(amount="5")),
     "send: amount as float": Send(send(amount=5.0)),
@@ -144,3 +147,14 @@ async def test_bad_input_gets_json_error_and_changes_nothing(
 
     await expect(response, case.status)
     assert await snapshot(db) == before
+
+
+async def test_head_request_does_not_buy_anything(
+    client: ShopClient, make_employee: MakeEmployee, db: asyncpg.Connection
+) -> None:
+    employee = await make_employee()
+
+    response = await client.http.head("/api/buy/pen", headers=bearer(employee.token))
+
+    assert response.status == 405
+    assert await db.fetchval("SELECT count(*) FROM purchases") == 0
