@@ -5,6 +5,7 @@
 # Otherwise it runs here: a venv in .venv, and PostgreSQL from TEST_DATABASE_URL, else the
 # server on 127.0.0.1:5432, else a throwaway cluster started for this run. The suite only
 # ever creates and drops its own uniquely named databases on that server.
+# SHOP_TESTS_THROWAWAY_PG=1 starts the throwaway cluster even when a server is reachable.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -53,31 +54,38 @@ asyncio.run(main())
 PY
 }
 
+pg_bindir="" pg_dir="" as_postgres=()
+stop_throwaway_cluster() {
+  "${as_postgres[@]}" "$pg_bindir/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$pg_dir"
+}
+
 start_throwaway_cluster() {
-  local bindir initdb
+  local initdb port
   initdb=$(command -v initdb || ls -1 /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
   if [[ -z "$initdb" ]]; then
     log "no PostgreSQL binaries here: the suite will start an embedded PostgreSQL"
     export SHOP_TEST_EMBEDDED_PG=1
     return
   fi
-  bindir=$(dirname "$initdb")
-  pgdir=$(mktemp -d /tmp/shop-test-pg.XXXXXX)
-  local port as_user=()
+  pg_bindir=$(dirname "$initdb")
+  pg_dir=$(mktemp -d /tmp/shop-test-pg.XXXXXX)
   port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   if [[ $(id -u) == 0 ]]; then  # initdb and pg_ctl refuse to run as root
-    chown postgres: "$pgdir"
-    as_user=(runuser -u postgres --)
+    chown postgres: "$pg_dir"
+    as_postgres=(runuser -u postgres --)
   fi
-  log "starting a throwaway PostgreSQL in $pgdir on port $port"
-  "${as_user[@]}" "$bindir/initdb" -D "$pgdir/data" -U postgres --auth=trust >/dev/null
-  "${as_user[@]}" "$bindir/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w \
-    -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
-  trap '"${as_user[@]}" "$bindir/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1; rm -rf "$pgdir"' EXIT
+  log "starting a throwaway PostgreSQL in $pg_dir on port $port"
+  trap stop_throwaway_cluster EXIT
+  "${as_postgres[@]}" "$pg_bindir/initdb" -D "$pg_dir/data" -U postgres --auth=trust >/dev/null
+  "${as_postgres[@]}" "$pg_bindir/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
+    -o "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
   export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/postgres"
 }
 
-if [[ -n "${TEST_DATABASE_URL:-}" ]]; then
+if [[ "${SHOP_TESTS_THROWAWAY_PG:-}" == 1 ]]; then
+  start_throwaway_cluster
+elif [[ -n "${TEST_DATABASE_URL:-}" ]]; then
   log "using TEST_DATABASE_URL"
 elif can_connect "postgresql://postgres@127.0.0.1:5432/postgres"; then
   log "using the PostgreSQL on 127.0.0.1:5432"
