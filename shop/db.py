@@ -14,7 +14,7 @@ from aiohttp import web
 
 from shop.config import Settings
 from shop.connection import UNAVAILABLE, RequestConnection
-from shop.errors import TransactionConflictError
+from shop.errors import OutcomeUnknownError, TransactionConflictError
 from shop.keys import CONN, POOL, SETTINGS
 
 log = logging.getLogger(__name__)
@@ -77,13 +77,23 @@ async def run_serializable(
 
     The retry wraps the whole transaction, COMMIT included, since a serialization failure
     may surface at commit. `work` must have no effects outside the database. Other errors,
-    domain errors included, roll back and propagate at once. Backoff is full-jitter
+    domain errors included, roll back and propagate at once. A connection lost while COMMIT
+    is in flight leaves the outcome unknown, so it becomes OutcomeUnknownError, never the
+    "nothing was changed" of an unavailable database. Backoff is full-jitter
     exponential, so colliding transactions spread out instead of colliding again.
     """
     for attempt in range(1, attempts + 1):
+        committing = False
         try:
             async with conn.transaction(isolation="serializable"):
-                return await work(conn)
+                result = await work(conn)
+                committing = True
+            return result
+        except UNAVAILABLE as exc:
+            if committing:
+                log.error("connection lost during COMMIT, outcome unknown: %r", exc)
+                raise OutcomeUnknownError from exc
+            raise
         except RETRYABLE as exc:
             if attempt == attempts:
                 log.warning("giving up after %d serialization failures: %s", attempts, exc)

@@ -66,3 +66,18 @@ class ServiceUnavailableError(ShopError):
 
     def __init__(self) -> None:
         super().__init__("the database is unavailable; nothing was changed, try again")
+
+
+class OutcomeUnknownError(ShopError):
+    """The connection broke while COMMIT was in flight: the server may or may not have applied it.
+
+    Saying "nothing was changed" here could be a lie, and a blind retry could apply it twice.
+    """
+
+    status = 500
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the database connection was lost while committing; the operation may or may not"
+            " have been applied: check /api/info before trying again"
+        )

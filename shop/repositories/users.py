@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
+
+from shop.connection import UNAVAILABLE
+
+log = logging.getLogger(__name__)
 
 FIND_CREDENTIALS = "SELECT id, password_hash FROM users WHERE username = $1"
 
@@ -52,10 +57,19 @@ async def find_id(conn: asyncpg.Connection, username: str) -> int | None:
 
 @contextlib.asynccontextmanager
 async def locked(conn: asyncpg.Connection, *user_ids: int) -> AsyncIterator[None]:
-    """Hold the write locks of these accounts; ids sorted so no two holders can deadlock."""
+    """Hold the write locks of these accounts; ids sorted so no two holders can deadlock.
+
+    If the unlock fails because the connection broke or timed out, the session is ended
+    instead: its locks go with it, and the error must not replace the real outcome (a
+    transaction that committed, or the error that stopped it).
+    """
     ids = sorted(set(user_ids))
     await conn.execute(LOCK, ids)
     try:
         yield
     finally:
-        await conn.execute(UNLOCK, ids)
+        try:
+            await conn.execute(UNLOCK, ids)
+        except UNAVAILABLE as exc:
+            log.warning("could not release account locks (%r); closing the connection", exc)
+            conn.terminate()

@@ -10,14 +10,14 @@ import asyncpg
 import pytest
 
 from shop.db import run_serializable
-from shop.errors import InsufficientFundsError, TransactionConflictError
+from shop.errors import InsufficientFundsError, OutcomeUnknownError, TransactionConflictError
 
 
 class FakeConnection:
     """Records the transactions it is asked for; fails the first `failures` of them."""
 
     def __init__(self, failures: list[type[Exception]]) -> None:
-        self.failures = list(failures)
+        self.failures: list[type[Exception]] = list(failures)
         self.isolations: list[str] = []
         self.committed = 0
 
@@ -75,3 +75,35 @@ async def test_other_database_errors_are_not_retried() -> None:
     with pytest.raises(asyncpg.UniqueViolationError):
         await run_serializable(conn, work, attempts=5, base_delay=0)  # type: ignore[arg-type]
     assert len(conn.isolations) == 1
+
+
+async def test_connection_lost_during_commit_is_an_unknown_outcome() -> None:
+    conn = FakeConnection([asyncpg.ConnectionDoesNotExistError])
+
+    with pytest.raises(OutcomeUnknownError) as raised:
+        await run_serializable(conn, work, attempts=5, base_delay=0)  # type: ignore[arg-type]
+
+    assert raised.value.status == 500
+    assert "may or may not" in raised.value.message
+    assert len(conn.isolations) == 1  # never retried: it might have been applied
+
+
+@pytest.mark.parametrize("error", [ConnectionResetError, TimeoutError, asyncpg.AdminShutdownError])
+async def test_any_loss_of_the_database_at_commit_is_an_unknown_outcome(
+    error: type[Exception],
+) -> None:
+    conn = FakeConnection([error])
+
+    with pytest.raises(OutcomeUnknownError):
+        await run_serializable(conn, work, attempts=5, base_delay=0)  # type: ignore[arg-type]
+
+
+async def test_connection_lost_before_commit_means_nothing_was_applied() -> None:
+    conn = FakeConnection([])
+
+    async def cut(_: Any) -> None:
+        raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle")
+
+    with pytest.raises(asyncpg.ConnectionDoesNotExistError):
+        await run_serializable(conn, cut, attempts=5, base_delay=0)  # type: ignore[arg-type]
+    assert conn.committed == 0
