@@ -72,4 +72,5 @@ async def locked(conn: asyncpg.Connection, *user_ids: int) -> AsyncIterator[None
             await conn.execute(UNLOCK, ids)
         except UNAVAILABLE as exc:
             log.warning("could not release account locks (%r); closing the connection", exc)
-            conn.terminate()
+            with contextlib.suppress(asyncpg.InterfaceError):  # already gone back to the pool
+                conn.terminate()
