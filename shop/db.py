@@ -47,9 +47,16 @@ async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     if settings.database_url is None:
         raise RuntimeError("the DSN must be resolved before the app starts")
-    async with create_pool(settings, settings.database_url) as pool:
-        app[POOL] = pool
+    pool = await create_pool(settings, settings.database_url)
+    app[POOL] = pool
+    try:
         yield
+    finally:
+        try:  # the requests are done by now; a close that still hangs is cut short
+            await asyncio.wait_for(pool.close(), settings.pool_acquire_timeout)
+        except TimeoutError:
+            log.warning("the pool did not close in time; terminating its connections")
+            pool.terminate()
 
 
 @web.middleware

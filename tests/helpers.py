@@ -143,6 +143,18 @@ class Server:
         """SIGTERM to the supervisor only, as `docker stop` does."""
         self.process.send_signal(signal.SIGTERM)
 
+    def group_alive(self) -> bool:
+        """Whether any process of the server (the supervisor or a worker) still runs."""
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def interrupt(self) -> None:
+        """SIGINT to every process of the server, as Ctrl-C in a terminal does."""
+        os.killpg(self.process.pid, signal.SIGINT)
+
     def kill(self) -> None:
         """SIGKILL to every process of the server at once."""
         os.killpg(self.process.pid, signal.SIGKILL)

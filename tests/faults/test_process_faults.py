@@ -88,9 +88,13 @@ async def poll(check: Callable[[], Awaitable[bool]], seconds: float = 20) -> Non
             await asyncio.sleep(0.05)
 
 
-async def test_sigterm_stops_accepting_then_finishes_accepted_requests_and_exits_zero(
-    settings: Settings, db: asyncpg.Connection, http: aiohttp.ClientSession
+@pytest.mark.parametrize("how", ["sigterm", "ctrl-c", "sigterm-twice"])
+async def test_stop_signal_stops_accepting_then_finishes_accepted_requests_and_exits_zero(
+    settings: Settings, db: asyncpg.Connection, http: aiohttp.ClientSession, how: str
 ) -> None:
+    """SIGTERM to the supervisor (docker stop), SIGINT to every process (Ctrl-C), or SIGTERM
+    again while draining: a second signal must not cut the drain short.
+    """
     server = Server(server_env(settings, STATEMENT_TIMEOUT_MS="30000"))
     try:
         await server.wait_ready()
@@ -114,8 +118,13 @@ async def test_sigterm_stops_accepting_then_finishes_accepted_requests_and_exits
         await poll(all_waiting)
 
         signalled = time.monotonic()
-        server.terminate()
+        if how == "ctrl-c":
+            server.interrupt()
+        else:
+            server.terminate()
         await poll(closed)
+        if how == "sigterm-twice":  # an impatient operator, or a process manager's retry
+            server.terminate()
         stopped_accepting = time.monotonic() - signalled
         await db.execute("SELECT pg_advisory_unlock($1)", target_id)
         statuses = await asyncio.gather(*in_flight)
@@ -125,8 +134,9 @@ async def test_sigterm_stops_accepting_then_finishes_accepted_requests_and_exits
         server.ensure_dead()
 
     figures.info(
-        "SIGTERM with 8 requests in flight: listener closed %.3f s after the signal, all "
+        "%s with 8 requests in flight: listener closed %.3f s after the signal, all "
         "answered and the process exited %.2f s after it",
+        how,
         stopped_accepting,
         drained,
     )
@@ -238,3 +248,74 @@ class _Rooted:
 
     def get(self, path: str, **kwargs: object) -> object:
         return self._http.get(self._url + path, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_workers_drain_and_exit_when_the_supervisor_is_killed(
+    settings: Settings, http: aiohttp.ClientSession
+) -> None:
+    server = Server(server_env(settings))
+    try:
+        await server.wait_ready()
+        server.process.kill()  # SIGKILL to the supervisor alone: its workers are orphans
+        killed_at = time.monotonic()
+        server.process.wait(timeout=30)
+
+        async def workers_gone() -> bool:
+            return not server.group_alive()
+
+        await poll(workers_gone)
+        gone = time.monotonic() - killed_at
+    finally:
+        server.ensure_dead()
+
+    figures.info("supervisor killed: its workers stopped %.2f s later", gone)
+    assert not server.accepts_connections()
+    assert "supervisor gone" in server.output()
+
+
+async def test_requests_running_past_the_grace_period_are_cancelled_unapplied(
+    settings: Settings, db: asyncpg.Connection, http: aiohttp.ClientSession
+) -> None:
+    grace = 1.0
+    env = server_env(settings, SHUTDOWN_GRACE_SECONDS=str(grace), STATEMENT_TIMEOUT_MS="30000")
+    server = Server(env)
+    try:
+        await server.wait_ready()
+        tokens = await register(http, server.url, ["stuck", "payee"])
+        payee_id = await db.fetchval("SELECT id FROM users WHERE username = 'payee'")
+        await db.execute("SELECT pg_advisory_lock($1)", payee_id)  # the request can never finish
+
+        async def send() -> int | str:
+            body = {"toUser": "payee", "amount": 4}
+            url = server.url + "/api/sendCoin"
+            try:
+                async with http.post(url, json=body, headers=bearer(tokens["stuck"])) as r:
+                    return r.status
+            except aiohttp.ClientError as exc:
+                return type(exc).__name__
+
+        async def waiting() -> bool:
+            return await waiting_for_advisory_locks(db) == 1
+
+        request = asyncio.create_task(send())
+        await poll(waiting)
+        signalled = time.monotonic()
+        server.terminate()
+        code = await server.wait_exit()
+        exited = time.monotonic() - signalled
+        outcome = await request
+        await db.execute("SELECT pg_advisory_unlock($1)", payee_id)
+    finally:
+        server.ensure_dead()
+
+    figures.info(
+        "request stuck past a %.1f s grace period: process exited %d after %.2f s, client got %s",
+        grace,
+        code,
+        exited,
+        outcome,
+    )
+    assert code == 0, server.output()
+    assert grace <= exited < grace + 5
+    assert outcome == "ServerDisconnectedError"
+    assert await db.fetchval("SELECT count(*) FROM transfers") == 0
