@@ -41,6 +41,14 @@ class RequestConnection:
         return self._conn
 
     async def release(self) -> None:
+        """Give the connection back; a broken one is dropped by the pool, never reported.
+
+        The response is already decided when this runs: a failed reset must not turn a
+        committed operation into an error.
+        """
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            await self._pool.release(conn)
+            try:
+                await self._pool.release(conn, timeout=self._timeout)
+            except UNAVAILABLE as exc:
+                log.warning("dropped a broken database connection: %r", exc)

@@ -37,6 +37,8 @@ def create_pool(settings: Settings, dsn: str) -> asyncpg.Pool:
         server_settings={
             "application_name": "shop",
             "statement_timeout": str(settings.statement_timeout_ms),
+            # Lock waits give up first, before anything is written, so the outcome is known.
+            "lock_timeout": str(settings.statement_timeout_ms // 2),
             "idle_in_transaction_session_timeout": str(settings.statement_timeout_ms * 2),
         },
     )
@@ -48,9 +50,16 @@ async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     if settings.database_url is None:
         raise RuntimeError("the DSN must be resolved before the app starts")
-    async with create_pool(settings, settings.database_url) as pool:
-        app[POOL] = pool
+    pool = await create_pool(settings, settings.database_url)
+    app[POOL] = pool
+    try:
         yield
+    finally:
+        try:  # the requests are done by now; a close that still hangs is cut short
+            await asyncio.wait_for(pool.close(), settings.pool_acquire_timeout)
+        except TimeoutError:
+            log.warning("the pool did not close in time; terminating its connections")
+            pool.terminate()
 
 
 @web.middleware

@@ -66,3 +66,18 @@ class ServiceUnavailableError(ShopError):
 
     def __init__(self) -> None:
         super().__init__("the database is unavailable; nothing was changed, try again")
+
+
+class OutcomeUnknownError(ShopError):
+    """The connection broke while the operation was in flight: it may or may not be applied.
+
+    Saying "nothing was changed" here could be a lie, and a blind retry could apply it twice.
+    """
+
+    status = 500
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the database connection was lost while the operation ran; it may or may not"
+            " have been applied: check /api/info before trying again"
+        )

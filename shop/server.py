@@ -9,6 +9,7 @@ import os
 import signal
 import tempfile
 import time
+from collections.abc import Callable
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
@@ -27,26 +28,70 @@ log = logging.getLogger(__name__)
 MIN_HEALTHY_SECONDS = 10.0
 """A worker that dies sooner than this after starting is broken, not unlucky: give up."""
 
+SUPERVISOR_GONE = "supervisor gone"
+
 
 def run_worker(settings: Settings) -> None:
-    """Serve on this process's own uvloop until SIGTERM/SIGINT, then drain and exit."""
+    """Serve on this process's own uvloop until asked to stop, then drain and exit."""
     setup_logging(settings.log_level, access_log=settings.access_log)
     try:
         import uvloop
 
-        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+        new_loop: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
     except ImportError:  # pragma: no cover - uvloop is not built for every platform
-        loop = asyncio.new_event_loop()
-    web.run_app(
+        new_loop = asyncio.new_event_loop
+    with asyncio.Runner(loop_factory=new_loop) as runner:
+        runner.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> None:
+    """Listen until a stop request, then stop listening and let running requests finish.
+
+    aiohttp's own signal handling (run_app) raises on every signal, so a second SIGTERM or
+    the Ctrl-C that reaches a worker both directly and through the supervisor would abort
+    the drain; here any number of signals mean one orderly stop. Requests still running
+    after SHUTDOWN_GRACE_SECONDS are cancelled, then the pool is closed.
+    """
+    runner = web.AppRunner(
         create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        reuse_port=settings.workers > 1,
-        shutdown_timeout=settings.shutdown_grace_seconds,
         access_log=None,
-        print=None,
-        loop=loop,
+        shutdown_timeout=settings.shutdown_grace_seconds,
     )
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=settings.workers > 1)
+        await site.start()
+        reason = await _stop_requested()
+        log.log(
+            logging.WARNING if reason == SUPERVISOR_GONE else logging.INFO,
+            "%s: not accepting; draining requests for up to %.1f s",
+            reason,
+            settings.shutdown_grace_seconds,
+        )
+    finally:
+        await runner.cleanup()
+    log.info("stopped")
+
+
+async def _stop_requested() -> str:
+    """Wait for SIGTERM, SIGINT, or the death of the supervisor; say which came first."""
+    loop = asyncio.get_running_loop()
+    stop: asyncio.Future[str] = loop.create_future()
+
+    def request(reason: str) -> None:
+        if not stop.done():  # later requests change nothing: the stop is under way
+            stop.set_result(reason)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, request, signal.Signals(signum).name)
+    supervisor = multiprocessing.parent_process()
+    if supervisor is not None:  # its sentinel becomes readable when it dies, even by SIGKILL
+        loop.add_reader(supervisor.sentinel, request, SUPERVISOR_GONE)
+    try:
+        return await stop
+    finally:
+        if supervisor is not None:
+            loop.remove_reader(supervisor.sentinel)
 
 
 class Supervisor:

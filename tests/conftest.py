@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
@@ -13,6 +13,8 @@ from yarl import URL
 
 from shop import embedded, migrate
 from shop.config import Settings
+
+TABLES = "users, transfers, purchases, transfer_totals, inventory"
 
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnop-0123456789-abcdefghijklmn"
 
@@ -67,3 +69,14 @@ def settings(database_url: str) -> Settings:
         pool_max_size=20,
         tx_attempts=10,
     )
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection for setting up and checking state; tables emptied first."""
+    conn = await asyncpg.connect(database_url)
+    await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    try:
+        yield conn
+    finally:
+        await conn.close()

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -92,3 +99,98 @@ def sample(exposition: str, name: str, **labels: str) -> float:
             if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
                 return s.value
     return 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """`shop serve` in a subprocess (its own process group) on a free port.
+
+    Output goes to a file, not a pipe, so a chatty server never blocks on a full pipe.
+    """
+
+    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+        self.port = port or free_port()
+        self._output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in ensure_dead()
+        self._final_output = ""
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "shop", "serve"],
+            env={**os.environ, "PORT": str(self.port), "HOST": "127.0.0.1", **env},
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    async def wait_ready(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.output()
+            try:
+                async with aiohttp.ClientSession() as session, session.get(self.url + "/") as r:
+                    if r.status == 404:
+                        return
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.2)
+        raise TimeoutError("server did not start")
+
+    def accepts_connections(self) -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def output(self) -> str:
+        if not self._output.closed:
+            self._output.seek(0)
+            self._final_output = self._output.read()
+        return self._final_output
+
+    def terminate(self) -> None:
+        """SIGTERM to the supervisor only, as `docker stop` does."""
+        self.process.send_signal(signal.SIGTERM)
+
+    def group_alive(self) -> bool:
+        """Whether any process of the server (the supervisor or a worker) still runs."""
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def interrupt(self) -> None:
+        """SIGINT to every process of the server, as Ctrl-C in a terminal does."""
+        os.killpg(self.process.pid, signal.SIGINT)
+
+    def kill(self) -> None:
+        """SIGKILL to every process of the server at once."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    async def wait_exit(self, seconds: float = 30) -> int:
+        deadline = time.monotonic() + seconds
+        while (code := self.process.poll()) is None:
+            assert time.monotonic() < deadline, "server did not exit"
+            await asyncio.sleep(0.05)
+        return code
+
+    def stop(self) -> tuple[int, str]:
+        """SIGTERM, wait, and leave nothing behind; the exit code and the output."""
+        try:
+            self.terminate()
+            self.process.wait(timeout=30)
+        finally:
+            self.ensure_dead()
+        return self.process.returncode, self.output()
+
+    def ensure_dead(self) -> None:
+        """Leave no process behind, whatever the test did."""
+        if self.process.poll() is None:
+            self.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.output()
+        self._output.close()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from shop.repositories import procedures
 from shop.repositories.outcome import Outcome
-from shop.repositories.users import releasing_account_locks
 
 PURCHASE = "CALL buy_item($1, $2, $3, $4)"
 
@@ -14,6 +14,5 @@ async def purchase(
     conn: asyncpg.Connection, user_id: int, username: str, item: str, price: int
 ) -> Outcome:
     """Debit and stock up in one SERIALIZABLE transaction run by the procedure; one round trip."""
-    async with releasing_account_locks(conn):
-        row = await conn.fetchrow(PURCHASE, user_id, username, item, price)
+    row = await procedures.call(conn, PURCHASE, user_id, username, item, price)
     return Outcome(balance=row["balance"], applied=row["applied"])

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from shop.repositories import procedures
 from shop.repositories.outcome import Outcome
-from shop.repositories.users import releasing_account_locks
 
 TRANSFER = "CALL transfer_coins($1, $2, $3, $4)"
 
@@ -23,8 +23,7 @@ async def transfer(
     conn: asyncpg.Connection, sender_id: int, sender_name: str, receiver_name: str, amount: int
 ) -> TransferOutcome:
     """Move the coins in one SERIALIZABLE transaction run by the procedure; one round trip."""
-    async with releasing_account_locks(conn):
-        row = await conn.fetchrow(TRANSFER, sender_id, sender_name, receiver_name, amount)
+    row = await procedures.call(conn, TRANSFER, sender_id, sender_name, receiver_name, amount)
     return TransferOutcome(
         balance=row["balance"],
         applied=row["applied"],

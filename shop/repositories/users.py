@@ -1,15 +1,10 @@
-"""Employees: credentials, registration, and the account locks of the write procedures."""
+"""Employees: credentials and registration."""
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
-
-log = logging.getLogger(__name__)
 
 FIND_CREDENTIALS = "SELECT id, password_hash FROM users WHERE username = $1"
 
@@ -18,8 +13,6 @@ INSERT INTO users (username, password_hash, balance) VALUES ($1, $2, $3)
 ON CONFLICT (username) DO NOTHING
 RETURNING id
 """
-
-UNLOCK_ALL = "SELECT pg_advisory_unlock_all()"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,23 +31,3 @@ async def create(
 ) -> int | None:
     """Insert the employee; None when the username was taken meanwhile."""
     return await conn.fetchval(CREATE, username, password_hash, balance)
-
-
-@contextlib.asynccontextmanager
-async def releasing_account_locks(conn: asyncpg.Connection) -> AsyncIterator[None]:
-    """Make sure a failed write procedure leaves no account locked behind it.
-
-    The procedures take session-level locks and release them when they finish; one that fails
-    midway (a serialization failure, a timeout, a lost connection) may still hold them, and
-    the pool hands connections on as they are. Unlock, or failing that, drop the connection:
-    the server releases a session's locks when it ends.
-    """
-    try:
-        yield
-    except BaseException:
-        try:
-            await conn.execute(UNLOCK_ALL)
-        except BaseException as exc:
-            log.warning("could not release account locks, closing the connection: %r", exc)
-            conn.terminate()
-        raise

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -13,19 +13,6 @@ from shop.app import create_app
 from shop.config import Settings
 from tests.factories import CredentialsFactory
 from tests.helpers import ShopClient
-
-TABLES = "users, transfers, purchases, transfer_totals, inventory"
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    """A direct connection for setting up and checking state; tables emptied first."""
-    conn = await asyncpg.connect(database_url)
-    await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
-    try:
-        yield conn
-    finally:
-        await conn.close()
 
 
 @pytest.fixture

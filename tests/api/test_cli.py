@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,15 +11,9 @@ import pytest
 
 from shop import migrate
 from tests.conftest import create_database, drop_database
-from tests.helpers import run_shop, sample
+from tests.helpers import Server, run_shop, sample
 
 TABLES = {"users", "transfers", "purchases", "transfer_totals", "inventory", "app_secrets"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def tables(url: str) -> set[str]:
@@ -132,38 +119,6 @@ async def test_commands_other_than_serve_need_a_database_url() -> None:
 
     assert result.returncode != 0
     assert "DATABASE_URL is not set" in result.stderr
-
-
-class Server:
-    """`shop serve` in a subprocess on a free port."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "shop", "serve"],
-            env={**os.environ, "PORT": str(self.port), "HOST": "127.0.0.1", **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    async def wait_ready(self, seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.process.communicate()[0]
-            try:
-                async with aiohttp.ClientSession() as session, session.get(self.url + "/") as r:
-                    if r.status == 404:
-                        return
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.2)
-        raise TimeoutError("server did not start")
-
-    def stop(self) -> tuple[int, str]:
-        self.process.send_signal(signal.SIGTERM)
-        output, _ = self.process.communicate(timeout=30)
-        return self.process.returncode, output
 
 
 async def login(url: str, username: str) -> str:

@@ -9,7 +9,9 @@ import pytest
 
 from shop.repositories import purchases, transfers
 
-ADVISORY_LOCKS = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+ADVISORY_LOCKS = (
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+)
 
 
 @pytest.fixture

@@ -1,0 +1,102 @@
+"""procedures.call: truthful outcomes when the connection fails, and no lock left behind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import pytest
+
+from shop.errors import OutcomeUnknownError, ServiceUnavailableError, TransactionConflictError
+from shop.repositories import procedures
+
+CALL = "CALL some_procedure($1)"
+
+
+class FakeConnection:
+    """Answers the CALL with `outcome` (a row or an exception); may also fail the unlock."""
+
+    def __init__(
+        self, outcome: Any, *, closed: bool = False, unlock_error: Exception | None = None
+    ) -> None:
+        self.outcome = outcome
+        self.closed = closed
+        self.unlock_error = unlock_error
+        self.statements: list[str] = []
+        self.terminated = False
+
+    def is_closed(self) -> bool:
+        return self.closed
+
+    async def fetchrow(self, query: str, *_: Any) -> Any:
+        self.statements.append(query)
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        return self.outcome
+
+    async def execute(self, query: str, *_: Any) -> str:
+        self.statements.append(query)
+        if self.unlock_error is not None:
+            raise self.unlock_error
+        return "SELECT 1"
+
+    def terminate(self) -> None:
+        self.terminated = True
+
+
+async def call(conn: FakeConnection) -> Any:
+    return await procedures.call(conn, CALL, 1)  # type: ignore[arg-type]
+
+
+async def test_a_successful_call_returns_its_row_and_unlocks_nothing_more() -> None:
+    conn = FakeConnection({"applied": True})
+
+    assert await call(conn) == {"applied": True}
+    assert conn.statements == [CALL]
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        ConnectionResetError("reset by peer"),
+        asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+        asyncpg.QueryCanceledError("canceling statement due to statement timeout"),
+    ],
+)
+async def test_losing_the_database_during_the_call_is_an_unknown_outcome(
+    lost: Exception,
+) -> None:
+    conn = FakeConnection(lost, unlock_error=asyncpg.ConnectionDoesNotExistError("closed"))
+
+    with pytest.raises(OutcomeUnknownError) as raised:
+        await call(conn)
+
+    assert raised.value.status == 500
+    assert "may or may not" in raised.value.message
+    assert conn.terminated  # the unlock failed too, so the session is ended with its locks
+
+
+async def test_a_connection_closed_before_the_call_means_nothing_was_applied() -> None:
+    conn = FakeConnection({"applied": True}, closed=True)
+
+    with pytest.raises(ServiceUnavailableError):
+        await call(conn)
+    assert conn.statements == []
+
+
+async def test_giving_up_on_an_account_lock_is_a_conflict_with_locks_released() -> None:
+    conn = FakeConnection(asyncpg.LockNotAvailableError("canceling statement due to lock timeout"))
+
+    with pytest.raises(TransactionConflictError):
+        await call(conn)
+    assert conn.statements == [CALL, procedures.UNLOCK_ALL]
+    assert not conn.terminated
+
+
+async def test_serialization_failures_pass_through_for_the_retry_after_unlocking() -> None:
+    conn = FakeConnection(asyncpg.SerializationError("could not serialize access"))
+
+    with pytest.raises(asyncpg.SerializationError):
+        await call(conn)
+    assert conn.statements == [CALL, procedures.UNLOCK_ALL]
