@@ -11,7 +11,7 @@ from aiohttp import web
 
 from shop.config import Settings
 from shop.db import connection_middleware, pool_ctx
-from shop.handlers import auth, buy, coins, health, info
+from shop.handlers import auth, buy, coins, contract, health, info
 from shop.keys import HASHER, POOL, SETTINGS, TOKENS
 from shop.middlewares import auth_middleware, error_middleware
 from shop.repositories import secrets as secrets_repo
@@ -59,6 +59,6 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.extend([pool_ctx, hasher_ctx, tokens_ctx])
-    for module in (auth, info, coins, buy, health):
+    for module in (auth, info, coins, buy, health, contract):
         app.router.add_routes(module.routes)
     return app
