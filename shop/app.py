@@ -12,6 +12,7 @@ from aiohttp import web
 from shop.config import Settings
 from shop.db import connection_middleware, pool_ctx
 from shop.handlers import auth, buy, coins, contract, health, info
+from shop.headers import add_security_headers
 from shop.keys import HASHER, POOL, SETTINGS, TOKENS
 from shop.middlewares import auth_middleware, error_middleware
 from shop.repositories import secrets as secrets_repo
@@ -58,6 +59,7 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[error_middleware, auth_middleware, connection_middleware],
     )
     app[SETTINGS] = settings
+    app.on_response_prepare.append(add_security_headers)
     app.cleanup_ctx.extend([pool_ctx, hasher_ctx, tokens_ctx])
     for module in (auth, info, coins, buy, health, contract):
         app.router.add_routes(module.routes)
