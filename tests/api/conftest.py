@@ -14,7 +14,7 @@ from shop.config import Settings
 from tests.factories import CredentialsFactory
 from tests.helpers import ShopClient
 
-TABLES = "users, transfers, purchases, transfer_totals, inventory"
+TABLES = "users, transfers, purchases, transfer_totals, inventory, login_failures"
 
 
 @pytest.fixture

@@ -20,7 +20,16 @@ from shop import migrate
 from tests.conftest import create_database, drop_database
 from tests.helpers import run_shop
 
-TABLES = {"users", "transfers", "purchases", "transfer_totals", "inventory", "app_secrets"}
+TABLES = {
+    "users",
+    "transfers",
+    "purchases",
+    "transfer_totals",
+    "inventory",
+    "app_secrets",
+    "login_failures",
+}
+MIGRATIONS = ["0001_accounts", "0002_ledger", "0003_aggregates", "0004_login_failures"]
 
 
 def free_port() -> int:
@@ -48,17 +57,13 @@ def scratch_database(admin_url: str) -> Iterator[str]:
 
 
 async def test_migrations_go_up_down_and_up_again(scratch_database: str) -> None:
-    assert migrate.apply(scratch_database) == ["0001_accounts", "0002_ledger", "0003_aggregates"]
+    assert migrate.apply(scratch_database) == MIGRATIONS
     assert await tables(scratch_database) == TABLES
 
-    assert migrate.rollback(scratch_database, 3) == [
-        "0003_aggregates",
-        "0002_ledger",
-        "0001_accounts",
-    ]
+    assert migrate.rollback(scratch_database, len(MIGRATIONS)) == MIGRATIONS[::-1]
     assert await tables(scratch_database) == set()
 
-    for step in ("0001_accounts", "0002_ledger", "0003_aggregates"):  # the stairway
+    for step in MIGRATIONS:  # the stairway
         assert migrate.apply(scratch_database, steps=1) == [step]
         assert migrate.rollback(scratch_database, 1) == [step]
         assert migrate.apply(scratch_database, steps=1) == [step]
