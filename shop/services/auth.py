@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import asyncpg
@@ -11,6 +12,8 @@ from shop.config import Settings
 from shop.errors import InvalidCredentialsError, LoginLockedError
 from shop.repositories import login_failures, users
 from shop.security import PasswordHasher, TokenCodec
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,10 @@ async def login(
                 lockout_seconds=policy.lockout_seconds,
             )
         if locked_for is not None:
+            # The name only: who is being guessed at is worth an alert, the guesses are not.
+            log.warning(
+                "login locked out for %r for %d s after wrong passwords", username, locked_for
+            )
             raise LoginLockedError(locked_for)
         raise InvalidCredentialsError
     if found.has_failures:

@@ -68,6 +68,7 @@ def fuzz_target(admin_url: str) -> Iterator[FuzzTarget]:
     """`shop serve` on a database of its own, with one employee whose token the fuzzer uses."""
     name, url = create_database(admin_url)
     server: Server | None = None
+    token = ""
     try:
         migrate.apply(url)
         server = Server(
@@ -85,15 +86,18 @@ def fuzz_target(admin_url: str) -> Iterator[FuzzTarget]:
             timeout=10,
         )
         assert response.status_code == 200, response.text
-        yield FuzzTarget(server.url, url, response.json()["token"])
+        token = response.json()["token"]
+        yield FuzzTarget(server.url, url, token)
     finally:
         if server is not None:
             try:
                 code, output = server.stop()
-                assert code == 0, output
             except subprocess.TimeoutExpired:
                 server.process.kill()
                 raise
+            assert code == 0, output
+            for secret in filter(None, (token, TEST_SECRET, "fuzzer-password")):
+                assert secret not in output, "a secret reached the service's log"
         drop_database(admin_url, name)
 
 
