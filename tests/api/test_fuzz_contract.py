@@ -1,7 +1,7 @@
 """Schemathesis against a real `shop serve`: whatever it sends, the answers keep the contract.
 
-The schema is loaded from the service itself (GET /api/openapi.yaml), so the document that is
-served is the one that is checked. Generation is bounded and seeded, so a run is repeatable.
+The schema is the document the service serves at GET /api/openapi.yaml (a test checks they are
+the same bytes). Generation is bounded, seeded and derandomized, so a run is repeatable.
 """
 
 from __future__ import annotations
@@ -103,9 +103,11 @@ def fuzz_target(admin_url: str) -> Iterator[FuzzTarget]:
 
 CONTRACT = resources.files("shop").joinpath("openapi.yaml")
 
-# The pytest integration needs the schema when tests are collected, before any server runs, so
-# it reads the document the package ships; test_served_contract_is_the_shipped_document proves
-# that it is byte for byte what GET /api/openapi.yaml serves.
+# The schema is read when tests are collected, before any server runs: schemathesis' lazy
+# loader (`schemathesis.pytest.from_fixture`) fails on pytest 9 (it sets `Node._nodeid`, which
+# pytest 9 no longer has). So it reads the document the package ships;
+# test_served_contract_is_the_shipped_document proves that it is byte for byte what
+# GET /api/openapi.yaml serves.
 schema = schemathesis.openapi.from_path(
     str(CONTRACT),
     config=schemathesis.Config.from_dict(
