@@ -1,4 +1,4 @@
--- depends: 0003_aggregates
+-- depends: 0004_login_failures
 -- Transfers and purchases, each one CALL: one round trip from the service.
 --
 -- Under SERIALIZABLE the snapshot is fixed by a transaction's first statement, so a row lock

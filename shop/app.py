@@ -11,7 +11,8 @@ from aiohttp import web
 
 from shop.config import Settings
 from shop.db import connection_middleware, pool_ctx
-from shop.handlers import auth, buy, coins, health, info, metrics
+from shop.handlers import auth, buy, coins, contract, health, info, metrics
+from shop.headers import add_security_headers
 from shop.keys import HASHER, POOL, SETTINGS, TOKENS
 from shop.middlewares import auth_middleware, error_middleware
 from shop.observability import observe_middleware
@@ -59,7 +60,8 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[observe_middleware, error_middleware, auth_middleware, connection_middleware],
     )
     app[SETTINGS] = settings
+    app.on_response_prepare.append(add_security_headers)
     app.cleanup_ctx.extend([pool_ctx, hasher_ctx, tokens_ctx])
-    for module in (auth, info, coins, buy, health, metrics):
+    for module in (auth, info, coins, buy, health, metrics, contract):
         app.router.add_routes(module.routes)
     return app

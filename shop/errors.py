@@ -12,6 +12,11 @@ class ShopError(Exception):
         super().__init__(message)
         self.message = message
 
+    @property
+    def headers(self) -> dict[str, str] | None:
+        """Response headers the client needs besides the message; usually none."""
+        return None
+
 
 class BadRequestError(ShopError):
     """The request is malformed: wrong JSON, wrong types, values out of range."""
@@ -48,6 +53,24 @@ class UnauthorizedError(ShopError):
 class InvalidCredentialsError(UnauthorizedError):
     def __init__(self) -> None:
         super().__init__("wrong username or password")
+
+
+class LoginLockedError(UnauthorizedError):
+    """Too many wrong passwords for one username: refused, without checking, for a while.
+
+    The contract documents only 400/401/500 for /api/auth, so this is a 401 (not a 429)
+    whose Retry-After says when to try again.
+    """
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        super().__init__(
+            f"too many wrong passwords for this username; try again in {self.retry_after} seconds"
+        )
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class TransactionConflictError(ShopError):

@@ -71,7 +71,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ShopError as exc:
-        return error_response(exc.status, exc.message)
+        return error_response(exc.status, exc.message, exc.headers)
     except ValidationError as exc:
         return error_response(400, describe_validation_error(exc))
     except RequestPayloadError:  # e.g. a body that does not match its Content-Encoding

@@ -14,7 +14,7 @@ from yarl import URL
 from shop import embedded, migrate
 from shop.config import Settings
 
-TABLES = "users, transfers, purchases, transfer_totals, inventory"
+TABLES = "users, transfers, purchases, transfer_totals, inventory, login_failures"
 
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnop-0123456789-abcdefghijklmn"
 

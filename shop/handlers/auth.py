@@ -18,12 +18,14 @@ routes = web.RouteTableDef()
 async def login(request: web.Request) -> web.Response:
     creds = AuthRequest.model_validate_json(await request.read())
     app = request.app
+    settings = app[SETTINGS]
     token = await auth.login(
         app[POOL],
         app[HASHER],
         app[TOKENS],
         creds.username,
         creds.password,
-        acquire_timeout=app[SETTINGS].pool_acquire_timeout,
+        policy=auth.LockoutPolicy.from_settings(settings),
+        acquire_timeout=settings.pool_acquire_timeout,
     )
     return json_text(AuthResponse(token=token).model_dump_json())

@@ -11,8 +11,9 @@ from shop.services import purchases
 routes = web.RouteTableDef()
 
 
-# `.*` so that an empty or slash-containing name is answered "unknown item", not "no route".
-@routes.get("/api/buy/{item:.*}", allow_head=False)  # HEAD must not buy anything
+# Any characters, newlines included (`.` would not match them), so that an empty, odd or
+# slash-containing name is answered "unknown item", not "no such endpoint". HEAD must not buy.
+@routes.get(r"/api/buy/{item:[\s\S]*}", allow_head=False)
 async def buy(request: web.Request) -> web.Response:
     conn = await request[CONN].get()
     await purchases.buy(

@@ -104,6 +104,8 @@ CASES: dict[str, Case] = {
     "buy: nested path": Case("GET", "/api/buy/pen/pen"),
     "buy: URL-encoded NUL": Case("GET", "/api/buy/pen%00"),
     "buy: trailing space": Case("GET", "/api/buy/pen%20"),
+    "buy: encoded newline": Case("GET", "/api/buy/pen%0A"),
+    "buy: newline and control characters": Case("GET", "/api/buy/%F0%B6%8C%80%0A%C3%A4%04"),
     "buy: SQL in item": Case("GET", "/api/buy/pen'%20OR%20'1'='1"),
     "buy: POST": Case("POST", "/api/buy/pen", status=405),
     # elsewhere

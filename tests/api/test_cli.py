@@ -13,7 +13,15 @@ from shop import migrate
 from tests.conftest import create_database, drop_database
 from tests.helpers import Server, run_shop, sample
 
-TABLES = {"users", "transfers", "purchases", "transfer_totals", "inventory", "app_secrets"}
+TABLES = {
+    "users",
+    "transfers",
+    "purchases",
+    "transfer_totals",
+    "inventory",
+    "app_secrets",
+    "login_failures",
+}
 
 
 async def tables(url: str) -> set[str]:
