@@ -26,10 +26,23 @@ RETRYABLE = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
 """SQLSTATE 40001 and 40P01: the transaction did nothing and may simply run again."""
 
 
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """Hand a released connection back as it is, skipping asyncpg's default reset query.
+
+    The default runs `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every
+    release: one more round trip and four statements per request (about 15% of a worker's
+    samples under load). The service sets no session state, opens no cursors and never
+    listens; its only session state, the account locks of a write procedure, is released by
+    `procedures.call`, which ends the session if it cannot. asyncpg still rolls back an open
+    transaction before this hook runs.
+    """
+
+
 def create_pool(settings: Settings, dsn: str) -> asyncpg.Pool:
     """Build (not yet open) the pool; every connection gets the statement timeout."""
     return asyncpg.create_pool(
         dsn,
+        reset=keep_session,
         min_size=min(settings.pool_min_size, settings.pool_max_size),
         max_size=settings.pool_max_size,
         timeout=settings.pool_acquire_timeout,

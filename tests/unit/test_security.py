@@ -70,3 +70,27 @@ async def test_password_hashing_runs_in_lower_priority_threads() -> None:
     finally:
         hasher.close()
     assert thread_nice == min(own + 5, 19)
+
+
+def test_a_remembered_token_is_still_refused_once_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    codec = TokenCodec(SECRET, ttl_seconds=60)
+    token = codec.issue(7, "bob")
+    assert codec.decode(token) == Claims(user_id=7, username="bob")
+    assert codec.decode(token) == Claims(user_id=7, username="bob")  # now from memory
+
+    later = time.time() + 61
+    monkeypatch.setattr("shop.security.time.time", lambda: later)
+
+    with pytest.raises(UnauthorizedError, match="expired"):
+        codec.decode(token)
+
+
+def test_only_verified_tokens_are_remembered() -> None:
+    codec = TokenCodec(SECRET, ttl_seconds=60)
+    forged = TokenCodec("other-secret-0123456789-abcdefghijkl", 60).issue(1, "a")
+
+    for _ in range(2):
+        with pytest.raises(UnauthorizedError):
+            codec.decode(forged)

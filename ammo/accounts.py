@@ -1,0 +1,34 @@
+"""Who is who in the seeded load database: shared by seed.py, the locustfiles and probes.
+
+Ids are assigned by the seeder, so a scenario can name an employee without asking the API:
+
+    1                the long-history employee: 10,000 transfers to ids 2..101, 10,000 purchases
+    2..101           its 100 colleagues (they receive from it, nothing else is special)
+    102..221         donors: each gave all 1,000 coins away, so they are broke (balance 0)
+    222..231         collectors: each received from 12 donors and passed 12,000 on to id 1
+    232              a new employee: no history at all (the baseline for /api/info cost)
+    233              the hot colleague: the one every hot-scenario transfer goes to
+    234..1000        reserved, untouched
+    1001..EMPLOYEES  ordinary employees with random transfers and purchases
+"""
+
+from __future__ import annotations
+
+EMPLOYEES = 100_000
+PASSWORD = "load-password"
+
+HEAVY = 1
+HEAVY_COLLEAGUES = range(2, 102)
+DONORS = range(102, 222)
+COLLECTORS = range(222, 232)
+NEWCOMER = 232
+HOT = 233
+ORDINARY = range(1001, EMPLOYEES + 1)
+
+CHEAP_ITEMS = ("pen", "socks", "cup")
+"""Items a load user buys: cheap enough that a 1,000-coin employee can buy for a long while."""
+
+
+def name(user_id: int) -> str:
+    """The username of the seeded employee with this id."""
+    return f"emp{user_id:06d}"

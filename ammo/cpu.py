@@ -1,0 +1,78 @@
+"""CPU time of the machine and of each part of the benchmark, from Linux /proc.
+
+Groups: the service (the given pids and their children), locust, PostgreSQL backends serving
+DBNAME (their process title names the database) and everything else on the machine. Two
+snapshots taken around a measured window tell how much of the machine each part used and how
+much other work was running at the same time. The locustfile takes them around each step.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def machine() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / TICK, sum(fields) / TICK
+
+
+def processes() -> dict[int, tuple[int, str, float]]:
+    """pid -> (ppid, command line, CPU seconds) for every process still running."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        rest = stat.rsplit(")", 1)[1].split()
+        found[int(entry)] = (int(rest[1]), cmdline, (int(rest[11]) + int(rest[12])) / TICK)
+    return found
+
+
+def snapshot(dbname: str, roots: set[int]) -> dict[str, object]:
+    procs = processes()
+    service = set(roots)
+    for _ in range(3):  # children and grandchildren of the service roots
+        service |= {pid for pid, (ppid, _, _) in procs.items() if ppid in service}
+    groups = {"service": 0.0, "locust": 0.0, "postgres": 0.0}
+    pids: dict[str, dict[int, float]] = {name: {} for name in groups}
+    for pid, (_, cmdline, cpu) in procs.items():
+        if pid in service:
+            group = "service"
+        elif "locust" in cmdline:
+            group = "locust"
+        elif cmdline.startswith("postgres:") and f" {dbname} " in cmdline:
+            group = "postgres"
+        else:
+            continue
+        pids[group][pid] = cpu
+    busy, total = machine()
+    return {"time": time.time(), "busy": busy, "total": total, "pids": pids}
+
+
+def usage(before: dict[str, object], after: dict[str, object]) -> dict[str, float]:
+    """Percent of one core used by each group between two snapshots (the machine has nproc)."""
+    seconds = float(after["time"]) - float(before["time"])  # type: ignore[arg-type]
+    result = {}
+    ours = 0.0
+    for group, now in after["pids"].items():  # type: ignore[attr-defined]
+        then = before["pids"][group]  # type: ignore[index]
+        used = sum(cpu - then.get(pid, cpu) for pid, cpu in now.items())
+        result[group] = round(100 * used / seconds, 1)
+        ours += used
+    busy = float(after["busy"]) - float(before["busy"])  # type: ignore[arg-type]
+    result["other"] = round(100 * max(0.0, busy - ours) / seconds, 1)
+    result["machine_busy"] = round(100 * busy / seconds, 1)
+    result["machine_cores"] = os.cpu_count() or 1
+    return result

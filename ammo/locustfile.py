@@ -1,0 +1,323 @@
+"""Employee-like load on the coin API. Pick the scenario by naming its user classes:
+
+    locust -f ammo/locustfile.py --headless -u 150 -r 75 MixedEmployee
+    locust -f ammo/locustfile.py --headless -u 150 -r 75 HotColleagueEmployee
+    locust -f ammo/locustfile.py --headless -u 66 -r 66 InfoReader StormLogin
+    locust -f ammo/locustfile.py --headless -u 64 -r 64 CeilingUser
+
+Every employee logs in once in on_start and reuses its token. Once all of them hold a token,
+the statistics are reset and the measured part begins: the paced classes run at the rates in
+LOAD_RATE_STEPS (requests/s for the whole class, "max" for as fast as it goes; RATE:SECONDS
+to give a step its own length, else LOAD_STEP_SECONDS), then the run stops by itself. CPU
+used by the service (LOAD_SERVICE_PIDS and children), PostgreSQL (LOAD_DBNAME), locust and
+the rest of the machine is recorded per step. Exact per-step percentiles are written to
+LOAD_STEPS_CSV. With LOAD_STOP_P99_MS set, stepping stops after the first step whose p99
+exceeds it or that had failures or fell short of its rate (finding the highest good rate).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import time
+import uuid
+from collections import defaultdict
+from typing import ClassVar
+
+import accounts
+import cpu
+import gevent
+from locust import FastHttpUser, constant, events, task
+from locust.env import Environment
+from locust.runners import Runner
+
+from shop.security import TokenCodec
+
+STEP_SECONDS = float(os.environ.get("LOAD_STEP_SECONDS", "60"))
+RATE_STEPS = [s.strip() for s in os.environ.get("LOAD_RATE_STEPS", "1000").split(",")]
+DBNAME = os.environ.get("LOAD_DBNAME", "")
+SERVICE_PIDS = {int(p) for p in os.environ.get("LOAD_SERVICE_PIDS", "").split() if p}
+INFO_RATE = float(os.environ.get("LOAD_INFO_RATE", "500"))
+STOP_P99_MS = float(os.environ.get("LOAD_STOP_P99_MS", "0"))
+STEPS_CSV = os.environ.get("LOAD_STEPS_CSV", "")
+SHORTFALL = 0.97
+"""A step that reached less than this share of its rate counts as failed."""
+
+_picker = random.Random(7)
+_employees = _picker.sample(accounts.ORDINARY, 20_000)
+_broke = list(accounts.DONORS)
+
+
+class Clock:
+    """The measured window: the current step's rate and the samples taken in each step."""
+
+    rate: float | None = None  # None: as fast as it goes
+    step = -1
+    samples: ClassVar[dict[tuple[int, str], list[float]]] = defaultdict(list)
+    failures: ClassVar[dict[tuple[int, str], int]] = defaultdict(int)
+
+
+def _parse_rate(label: str) -> float | None:
+    return None if label == "max" else float(label)
+
+
+class Employee(FastHttpUser):
+    """A logged-in employee; subclasses say what it does and at what share of the rate."""
+
+    abstract = True
+    host = "http://127.0.0.1:8080"
+    paced_by_steps = True
+    ready = 0
+
+    def on_start(self) -> None:
+        self.user_id = self.pick_account()
+        self.username = accounts.name(self.user_id)
+        self.auth = {"Authorization": f"Bearer {self.login(self.username, '/api/auth [warm-up]')}"}
+        self._next = 0.0
+        Employee.ready += 1
+
+    def pick_account(self) -> int:
+        return _employees.pop()
+
+    def login(self, username: str, name: str) -> str:
+        body = {"username": username, "password": accounts.PASSWORD}
+        with self.client.post("/api/auth", json=body, name=name, catch_response=True) as resp:
+            if resp.status_code != 200:
+                resp.failure(f"{resp.status_code} {resp.text[:120]}")
+                raise RuntimeError(f"login of {username} failed")
+            return resp.json()["token"]
+
+    def class_rate(self) -> float | None:
+        return Clock.rate if self.paced_by_steps else INFO_RATE
+
+    def wait_time(self) -> float:
+        """Constant arrival rate: class rate / its users each; catch up at most one slot."""
+        rate = self.class_rate()
+        if Clock.step < 0:
+            return 0.2  # logged in, waiting for the others
+        if rate is None:
+            return 0.0
+        users = self.environment.runner.user_classes_count.get(type(self).__name__, 1)
+        interval = max(users, 1) / rate
+        now = time.monotonic()
+        if self._next == 0.0:
+            self._next = now + random.uniform(0, interval)
+        else:
+            self._next = max(self._next + interval, now - interval)
+        return max(0.0, self._next - now)
+
+    def info(self) -> None:
+        with self.client.get(
+            "/api/info", headers=self.auth, name="/api/info", catch_response=True
+        ) as resp:
+            if resp.status_code != 200:
+                resp.failure(f"{resp.status_code} {resp.text[:120]}")
+
+    def send(self, to_user: str, amount: int) -> None:
+        body = {"toUser": to_user, "amount": amount}
+        with self.client.post(
+            "/api/sendCoin", json=body, headers=self.auth, name="/api/sendCoin", catch_response=True
+        ) as resp:
+            expected_400(resp)
+
+    def buy(self, item: str) -> None:
+        with self.client.get(
+            f"/api/buy/{item}", headers=self.auth, name="/api/buy/[item]", catch_response=True
+        ) as resp:
+            expected_400(resp)
+
+
+def expected_400(resp) -> None:
+    """200, or the 400 of an employee who cannot pay: both are the service working."""
+    if resp.status_code == 200 or (
+        resp.status_code == 400 and "not enough coins" in (resp.text or "")
+    ):
+        resp.success()
+    else:
+        resp.failure(f"{resp.status_code} {(resp.text or '')[:120]}")
+
+
+class MixedEmployee(Employee):
+    """80% /api/info, 10% buying something cheap, 10% sending 1-5 coins to a random colleague.
+
+    One in twenty is a broke employee (a donor with 0 coins), whose 400s are expected.
+    """
+
+    def pick_account(self) -> int:
+        return _broke.pop() if random.random() < 0.05 and _broke else _employees.pop()
+
+    @task(8)
+    def read_info(self) -> None:
+        self.info()
+
+    @task(1)
+    def buy_cheap(self) -> None:
+        self.buy(random.choice(accounts.CHEAP_ITEMS))
+
+    @task(1)
+    def send_to_colleague(self) -> None:
+        colleague = random.choice(accounts.ORDINARY)
+        while colleague == self.user_id:
+            colleague = random.choice(accounts.ORDINARY)
+        self.send(accounts.name(colleague), random.randint(1, 5))
+
+
+class HotColleagueEmployee(Employee):
+    """Half the requests send one coin to the same employee; the rest read /api/info."""
+
+    @task(1)
+    def read_info(self) -> None:
+        self.info()
+
+    @task(1)
+    def thank_hot_colleague(self) -> None:
+        self.send(accounts.name(accounts.HOT), 1)
+
+
+class InfoReader(Employee):
+    """Keeps reading /api/info at LOAD_INFO_RATE (the whole class) during a login storm."""
+
+    paced_by_steps = False
+    fixed_count = 50
+
+    @task
+    def read_info(self) -> None:
+        self.info()
+
+
+class StormLogin(FastHttpUser):
+    """Logs in back to back: half new employees (first login hashes), half re-logins (verify)."""
+
+    host = Employee.host
+    wait_time = constant(0)
+    fixed_count = 16
+    _run = uuid.uuid4().hex[:8]
+    _new = 0
+
+    @task
+    def login(self) -> None:
+        if Clock.step < 0:
+            gevent.sleep(0.2)  # the storm starts with the measured window
+            return
+        if random.random() < 0.5:
+            StormLogin._new += 1
+            username, name = f"storm-{self._run}-{StormLogin._new}", "/api/auth [first login]"
+        else:
+            username, name = accounts.name(random.choice(accounts.ORDINARY)), "/api/auth [again]"
+        body = {"username": username, "password": accounts.PASSWORD}
+        with self.client.post("/api/auth", json=body, name=name, catch_response=True) as resp:
+            if resp.status_code != 200:
+                resp.failure(f"{resp.status_code} {resp.text[:120]}")
+
+
+class CeilingUser(Employee):
+    """GET /api/ceiling of ammo/ceiling.py: verify the JWT, one SELECT through the pool.
+
+    The ceiling app has no login; the token is made here with the same JWT_SECRET.
+    """
+
+    def login(self, username: str, name: str) -> str:
+        codec = TokenCodec(os.environ["JWT_SECRET"], 3600)
+        return codec.issue(self.user_id, username)
+
+    @task
+    def ceiling(self) -> None:
+        with self.client.get(
+            "/api/ceiling", headers=self.auth, name="/api/ceiling", catch_response=True
+        ) as resp:
+            if resp.status_code != 200:
+                resp.failure(f"{resp.status_code} {resp.text[:120]}")
+
+
+@events.request.add_listener
+def _sample(name: str, response_time: float, exception: Exception | None, **_: object) -> None:
+    if Clock.step >= 0:
+        Clock.samples[Clock.step, name].append(response_time)
+        if exception is not None:
+            Clock.failures[Clock.step, name] += 1
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _step_rows(step: int, label: str, seconds: float) -> list[dict[str, object]]:
+    rows = []
+    names = sorted({name for (s, name) in Clock.samples if s == step})
+    everything: list[float] = []
+    failed = 0
+    for name in [*names, "Aggregated"]:
+        if name == "Aggregated":
+            times, fails = sorted(everything), failed
+        else:
+            times = sorted(Clock.samples[step, name])
+            fails = Clock.failures.get((step, name), 0)
+            everything += times
+            failed += fails
+        rows.append(
+            {
+                "step": step,
+                "target_rps": label,
+                "name": name,
+                "seconds": round(seconds, 2),
+                "requests": len(times),
+                "failures": fails,
+                "rps": round(len(times) / seconds, 1) if seconds else 0.0,
+                "p50_ms": round(_percentile(times, 0.50), 2),
+                "p95_ms": round(_percentile(times, 0.95), 2),
+                "p99_ms": round(_percentile(times, 0.99), 2),
+                "max_ms": round(times[-1], 2) if times else 0.0,
+            }
+        )
+    return rows
+
+
+def _drive(environment: Environment) -> None:
+    """Wait for every employee's token, then run the rate steps and stop the test."""
+    runner: Runner = environment.runner
+    while True:
+        gevent.sleep(0.2)
+        counts = runner.user_classes_count
+        wanted = sum(n for cls, n in counts.items() if cls not in ("StormLogin",))
+        if runner.state == "running" and Employee.ready >= wanted:
+            break
+    gevent.sleep(1.0)
+    runner.stats.reset_all()
+    print(f"warm-up done: {Employee.ready} employees hold a token; measuring", flush=True)
+    rows: list[dict[str, object]] = []
+    for step, spec in enumerate(RATE_STEPS):
+        label, _, duration = spec.partition(":")
+        Clock.rate = _parse_rate(label)
+        Clock.step = step
+        before = cpu.snapshot(DBNAME, SERVICE_PIDS)
+        started = time.monotonic()
+        gevent.sleep(float(duration or STEP_SECONDS))
+        seconds = time.monotonic() - started
+        used = cpu.usage(before, cpu.snapshot(DBNAME, SERVICE_PIDS))
+        step_rows = [row | used for row in _step_rows(step, label, seconds)]
+        rows += step_rows
+        total = step_rows[-1]
+        print(
+            f"step {step} target {label}/s: {total['rps']}/s p50 {total['p50_ms']} ms "
+            f"p99 {total['p99_ms']} ms failures {total['failures']}",
+            flush=True,
+        )
+        rate = Clock.rate
+        short = rate is not None and float(total["rps"]) < SHORTFALL * rate
+        if STOP_P99_MS and (float(total["p99_ms"]) > STOP_P99_MS or total["failures"] or short):
+            break
+    Clock.step = -2
+    if STEPS_CSV:
+        with open(STEPS_CSV, "w", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    runner.quit()
+
+
+@events.test_start.add_listener
+def _on_test_start(environment: Environment, **_: object) -> None:
+    gevent.spawn(_drive, environment)

@@ -1,0 +1,107 @@
+"""Compare the cost of /api/info for the long-history employee and for a new one.
+
+    DATABASE_URL=... python ammo/probe_info.py http://127.0.0.1:8080 results/info_history.json
+
+Two measurements, each alternating the two employees so that machine noise hits both alike:
+- server-side: EXPLAIN (ANALYZE, TIMING OFF) of the service's own info statement, median
+  execution time over many runs;
+- end to end: sequential GET /api/info over one keep-alive connection (no concurrency), so
+  the time is the server's work plus a loopback round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+
+import accounts
+import aiohttp
+import asyncpg
+
+from shop.repositories.wallets import WALLET_JSON
+
+RUNS = 400
+
+
+async def token(session: aiohttp.ClientSession, base: str, user_id: int) -> str:
+    body = {"username": accounts.name(user_id), "password": accounts.PASSWORD}
+    async with session.post(f"{base}/api/auth", json=body) as resp:
+        resp.raise_for_status()
+        return (await resp.json())["token"]
+
+
+async def http_times(base: str, ids: list[int]) -> dict[int, dict[str, float]]:
+    times: dict[int, list[float]] = {i: [] for i in ids}
+    sizes: dict[int, int] = {}
+    connector = aiohttp.TCPConnector(limit=1)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        headers = {i: {"Authorization": f"Bearer {await token(session, base, i)}"} for i in ids}
+        for n in range(RUNS + 50):
+            for i in ids:
+                started = time.perf_counter()
+                async with session.get(f"{base}/api/info", headers=headers[i]) as resp:
+                    body = await resp.read()
+                    resp.raise_for_status()
+                if n >= 50:  # the first ones warm the statement cache
+                    times[i].append((time.perf_counter() - started) * 1000)
+                sizes[i] = len(body)
+    return {i: summary(times[i]) | {"body_bytes": sizes[i]} for i in ids}
+
+
+async def explain_times(dsn: str, ids: list[int]) -> dict[int, dict[str, float]]:
+    times: dict[int, list[float]] = {i: [] for i in ids}
+    conn = await asyncpg.connect(dsn)
+    try:
+        explain = await conn.prepare(
+            "EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON, FORMAT JSON) " + WALLET_JSON
+        )
+        for n in range(RUNS + 20):
+            for i in ids:
+                plan = json.loads(await explain.fetchval(i, accounts.name(i)))
+                if n >= 20:
+                    times[i].append(plan[0]["Execution Time"])
+    finally:
+        await conn.close()
+    return {i: summary(times[i]) for i in ids}
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "median_ms": round(statistics.median(ordered), 3),
+        "p90_ms": round(ordered[int(0.9 * len(ordered))], 3),
+        "runs": len(ordered),
+    }
+
+
+async def measure(base: str) -> dict[str, object]:
+    ids = [accounts.HEAVY, accounts.NEWCOMER]
+    server = await explain_times(os.environ["DATABASE_URL"], ids)
+    http = await http_times(base, ids)
+    heavy, new = accounts.HEAVY, accounts.NEWCOMER
+    result: dict[str, object] = {
+        "heavy": accounts.name(heavy),
+        "newcomer": accounts.name(new),
+        "sql": {"heavy": server[heavy], "newcomer": server[new]},
+        "http": {"heavy": http[heavy], "newcomer": http[new]},
+        "sql_ratio": round(server[heavy]["median_ms"] / server[new]["median_ms"], 2),
+        "http_ratio": round(http[heavy]["median_ms"] / http[new]["median_ms"], 2),
+    }
+    return result
+
+
+def main() -> int:
+    base, out = sys.argv[1], sys.argv[2]
+    result = asyncio.run(measure(base))
+    with open(out, "w") as f:
+        json.dump(result, f, indent=2)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
