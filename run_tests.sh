@@ -12,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 log() { printf 'run_tests: %s\n' "$*" >&2; }
 
 if [[ "${SHOP_TESTS_IN_DOCKER:-auto}" != "no" ]] && command -v docker >/dev/null 2>&1 \
-    && docker info >/dev/null 2>&1; then
+    && docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
   log "Docker engine found: running the suite in containers"
   compose=(docker compose -f docker-compose.test.yml -p shop-tests)
   trap '"${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true' EXIT
