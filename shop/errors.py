@@ -18,10 +18,6 @@ class ShopError(Exception):
         return None
 
 
-class BadRequestError(ShopError):
-    """The request is malformed: wrong JSON, wrong types, values out of range."""
-
-
 class InsufficientFundsError(ShopError):
     def __init__(self, balance: int, needed: int, what: str = "price") -> None:
         super().__init__(f"not enough coins: balance {balance}, {what} {needed}")
