@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=300, ge=1, le=86_400)
     login_lockout_seconds: int = Field(default=300, ge=1, le=86_400)
     max_body_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    info_cache_size: int = Field(
+        default=10_000,
+        ge=0,
+        le=1_000_000,
+        description="/api/info bodies each worker keeps, re-sent while unchanged; 0: none.",
+    )
     shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=300)
     embedded_pgdata: Path = Path(".shop-data/pgdata")
     log_level: str = "INFO"

@@ -37,6 +37,11 @@ TX_RETRIES = Counter(
 TX_CONFLICTS = Counter(
     "shop_transaction_conflicts_total", "Transactions given up after every attempt conflicted."
 )
+INFO_BODIES = Counter(
+    "shop_info_bodies_total",
+    "/api/info bodies served, by where they came from: rendered or this worker's copy.",
+    ["source"],
+)
 POOL_IN_USE = Gauge(
     "shop_db_pool_connections_in_use",
     "Pooled connections checked out, summed over live workers.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from shop.handlers.render import json_text
-from shop.keys import CONN, USER
+from shop.keys import CONN, USER, WALLET_CACHE
 from shop.services import wallet
 
 routes = web.RouteTableDef()
@@ -14,4 +14,4 @@ routes = web.RouteTableDef()
 @routes.get("/api/info")
 async def info(request: web.Request) -> web.Response:
     conn = await request[CONN].get()
-    return json_text(await wallet.account_info(conn, request[USER]))
+    return json_text(await wallet.account_info(conn, request[USER], request.app[WALLET_CACHE]))

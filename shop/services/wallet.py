@@ -14,6 +14,7 @@ from shop.errors import (
 from shop.repositories import transfers, wallets
 from shop.repositories.outcome import Outcome
 from shop.security import Claims
+from shop.services.wallet_cache import WalletCache
 
 
 def require_applied(outcome: Outcome, needed: int, what: str) -> None:
@@ -39,9 +40,18 @@ async def send_coins(
     require_applied(outcome, amount, "amount")
 
 
-async def account_info(conn: asyncpg.Connection, caller: Claims) -> str:
+async def account_info(conn: asyncpg.Connection, caller: Claims, cache: WalletCache) -> str:
     """The caller's coins, inventory and grouped history, as the JSON body of /api/info."""
-    body = await wallets.wallet_json(conn, caller.user_id, caller.username)
-    if body is None:
+    held = cache.held(caller.user_id)
+    wallet = await wallets.wallet_json(
+        conn, caller.user_id, caller.username, None if held is None else held[0]
+    )
+    if wallet is None:
         raise UnauthorizedError("employee no longer exists")
-    return body
+    if wallet.body is None and held is not None:
+        cache.reused()
+        return held[1]
+    if wallet.body is None:  # cannot happen: a body is withheld only against a held version
+        raise RuntimeError("wallet body withheld without a held copy")
+    cache.keep(caller.user_id, wallet.version, wallet.body)
+    return wallet.body
