@@ -54,6 +54,7 @@ class Clock:
 
     rate: float | None = None  # None: as fast as it goes
     step = -1
+    users: ClassVar[dict[str, int]] = {}  # per user class, counted once per step
     samples: ClassVar[dict[tuple[int, str], list[float]]] = defaultdict(list)
     failures: ClassVar[dict[tuple[int, str], int]] = defaultdict(int)
 
@@ -98,7 +99,7 @@ class Employee(FastHttpUser):
             return 0.2  # logged in, waiting for the others
         if rate is None:
             return 0.0
-        users = self.environment.runner.user_classes_count.get(type(self).__name__, 1)
+        users = Clock.users.get(type(self).__name__, 1)
         interval = max(users, 1) / rate
         now = time.monotonic()
         if self._next == 0.0:
@@ -291,6 +292,7 @@ def _drive(environment: Environment) -> None:
     for step, spec in enumerate(RATE_STEPS):
         label, _, duration = spec.partition(":")
         Clock.rate = _parse_rate(label)
+        Clock.users = dict(runner.user_classes_count)  # a walk over every user: not per task
         Clock.step = step
         before = cpu.snapshot(DBNAME, SERVICE_PIDS)
         started = time.monotonic()
