@@ -7,6 +7,7 @@ import logging
 
 import asyncpg
 
+from shop import metrics
 from shop.errors import ServiceUnavailableError
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class RequestConnection:
             except UNAVAILABLE as exc:
                 log.warning("cannot acquire a database connection: %r", exc)
                 raise ServiceUnavailableError from None
+            metrics.POOL_IN_USE.inc()
         return self._conn
 
     async def release(self) -> None:
@@ -48,6 +50,7 @@ class RequestConnection:
         """
         if self._conn is not None:
             conn, self._conn = self._conn, None
+            metrics.POOL_IN_USE.dec()
             try:
                 await self._pool.release(conn, timeout=self._timeout)
             except UNAVAILABLE as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from contextvars import ContextVar
 from typing import Any
@@ -19,13 +20,17 @@ _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime
 class JsonFormatter(logging.Formatter):
     """Render records as JSON lines that log shippers can parse without a grammar."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._pid = os.getpid()  # made in each worker, after it starts
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
-            "pid": record.process,
+            "pid": self._pid,
             "msg": record.getMessage(),
         }
         request_id = REQUEST_ID.get()
@@ -38,6 +43,13 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(level: str, *, access_log: bool = True) -> None:
+    # The switches of the logging HOWTO's "Optimization" section: a record would otherwise
+    # walk the stack for its caller and look up thread and process on every call (one line
+    # per request), and no line shows any of them.
+    logging._srcfile = None  # the documented way to skip the caller lookup
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -44,7 +44,7 @@ INFO_BODIES = Counter(
 )
 POOL_IN_USE = Gauge(
     "shop_db_pool_connections_in_use",
-    "Pooled connections checked out, summed over live workers.",
+    "Pooled connections held by requests, summed over live workers.",
     multiprocess_mode="livesum",
 )
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import re
 import secrets
 import time
+from typing import Any
 
 from aiohttp import web
 
 from shop import metrics
-from shop.keys import POOL
 from shop.logs import REQUEST_ID
 from shop.middlewares import Handler
 
@@ -18,12 +20,20 @@ access_log = logging.getLogger("shop.access")
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# A new id is this process's random prefix and a counter: unique across workers and restarts
+# for all practical purposes, without a getrandom() system call per request.
+_ID_PREFIX = secrets.token_hex(4)
+_ids = itertools.count(1)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods named in metrics; any other token a client sends is counted as "other"."""
 
 
 def request_id_of(request: web.Request) -> str:
-    """The caller's X-Request-Id when it is sane, else a new random one."""
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    return given if _SAFE_ID.fullmatch(given) else secrets.token_hex(8)
+    """The caller's X-Request-Id when it is sane, else a new one."""
+    given = request.headers.get(REQUEST_ID_HEADER)
+    if given is not None and _SAFE_ID.fullmatch(given):
+        return given
+    return f"{_ID_PREFIX}{next(_ids) & 0xFFFFFFFF:08x}"
 
 
 def route_of(request: web.Request) -> str:
@@ -31,6 +41,15 @@ def route_of(request: web.Request) -> str:
     if request.match_info.http_exception is not None:
         return "unmatched"
     return request.match_info.route.resource.canonical if request.match_info.route.resource else "-"
+
+
+@functools.lru_cache(maxsize=512)
+def _counters(route: str, method: str, status: int) -> tuple[Any, Any]:
+    """The metric children of one kind of request; labels() is too slow to call per request.
+
+    Label values are bounded (route templates, known methods, status codes), and so is this.
+    """
+    return metrics.REQUESTS.labels(route, method, str(status)), metrics.LATENCY.labels(route)
 
 
 @web.middleware
@@ -51,13 +70,12 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
     finally:
         elapsed = time.perf_counter() - started
         route = route_of(request)
-        metrics.REQUESTS.labels(route, request.method, str(status)).inc()
-        metrics.LATENCY.labels(route).observe(elapsed)
+        method = request.method if request.method in METHODS else "other"
+        requests, latency = _counters(route, method, status)
+        requests.inc()
+        latency.observe(elapsed)
         if route == "/api/auth":
             metrics.LOGINS.labels(metrics.LOGIN_OUTCOMES.get(status, "error")).inc()
-        pool = request.app.get(POOL)
-        if pool is not None:
-            metrics.POOL_IN_USE.set(pool.get_size() - pool.get_idle_size())
         if access_log.isEnabledFor(logging.INFO):
             access_log.info(
                 "%s %s %d",

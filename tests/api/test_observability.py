@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -97,3 +98,27 @@ async def test_metrics_count_requests_by_route_and_status(
     assert delta("shop_http_request_duration_seconds_count", route="/api/info") == 1
     assert "shop_transaction_retries_total" in after
     assert "shop_db_pool_connections_in_use" in after
+
+
+async def test_uncommon_methods_are_counted_under_one_label(client: ShopClient) -> None:
+    before = await (await client.http.get("/metrics")).text()
+    for method in ("PROPFIND", "MKCOL"):
+        await client.http.request(method, "/api/info")
+
+    after = await (await client.http.get("/metrics")).text()
+
+    other = sample(after, "shop_http_requests_total", method="other", route="unmatched")
+    assert other - sample(before, "shop_http_requests_total", method="other", route="unmatched")
+    assert "PROPFIND" not in after
+    assert "MKCOL" not in after
+
+
+async def test_pool_gauge_returns_to_zero_when_requests_are_done(
+    client: ShopClient, make_employee: MakeEmployee
+) -> None:
+    employee = await make_employee()
+    await asyncio.gather(*(client.info(employee.token) for _ in range(8)))
+
+    exposition = await (await client.http.get("/metrics")).text()
+
+    assert sample(exposition, "shop_db_pool_connections_in_use") == 0
