@@ -35,7 +35,10 @@ class RequestConnection:
     async def get(self) -> asyncpg.Connection:
         if self._conn is None:
             try:
-                self._conn = await self._pool.acquire(timeout=self._timeout)
+                # asyncio.timeout, not acquire(timeout=): that one wraps the wait in a task
+                # of its own, on every request.
+                async with asyncio.timeout(self._timeout):
+                    self._conn = await self._pool.acquire()
             except UNAVAILABLE as exc:
                 log.warning("cannot acquire a database connection: %r", exc)
                 raise ServiceUnavailableError from None
