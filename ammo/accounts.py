@@ -10,6 +10,10 @@ Ids are assigned by the seeder, so a scenario can name an employee without askin
     233              the hot colleague: the one every hot-scenario transfer goes to
     234..1000        reserved, untouched
     1001..EMPLOYEES  ordinary employees with random transfers and purchases
+    1001..11000      of those, the load employees the scenarios log in as: each also received
+                     500 coins from 8 or 9 of the others, so about 5,000-5,500 coins, and a
+                     scenario never runs one dry (a user at 10 requests/s of the mixed load
+                     spends about 16 coins/s)
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ COLLECTORS = range(222, 232)
 NEWCOMER = 232
 HOT = 233
 ORDINARY = range(1001, EMPLOYEES + 1)
+LOAD = range(1001, 11_001)
+BENEFACTION = 500
 
 CHEAP_ITEMS = ("pen", "socks", "cup")
 """Items a load user buys: cheap enough that a 1,000-coin employee can buy for a long while."""

@@ -14,12 +14,17 @@ import time
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def machine() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot."""
+def machine() -> tuple[float, float, float]:
+    """(busy, total, stolen) CPU seconds of the whole machine since boot.
+
+    Stolen time is what the hypervisor gave to other virtual machines while this one had
+    work to run: busy for the count, but nothing here used it.
+    """
     with open("/proc/stat") as f:
         fields = [int(v) for v in f.readline().split()[1:]]
     idle = fields[3] + fields[4]  # idle + iowait
-    return (sum(fields) - idle) / TICK, sum(fields) / TICK
+    steal = fields[7] if len(fields) > 7 else 0
+    return (sum(fields) - idle) / TICK, sum(fields) / TICK, steal / TICK
 
 
 def processes() -> dict[int, tuple[int, str, float]]:
@@ -57,8 +62,8 @@ def snapshot(dbname: str, roots: set[int]) -> dict[str, object]:
         else:
             continue
         pids[group][pid] = cpu
-    busy, total = machine()
-    return {"time": time.time(), "busy": busy, "total": total, "pids": pids}
+    busy, total, stolen = machine()
+    return {"time": time.time(), "busy": busy, "total": total, "stolen": stolen, "pids": pids}
 
 
 def usage(before: dict[str, object], after: dict[str, object]) -> dict[str, float]:
@@ -72,7 +77,9 @@ def usage(before: dict[str, object], after: dict[str, object]) -> dict[str, floa
         result[group] = round(100 * used / seconds, 1)
         ours += used
     busy = float(after["busy"]) - float(before["busy"])  # type: ignore[arg-type]
-    result["other"] = round(100 * max(0.0, busy - ours) / seconds, 1)
+    stolen = float(after["stolen"]) - float(before["stolen"])  # type: ignore[arg-type]
+    result["other"] = round(100 * max(0.0, busy - ours - stolen) / seconds, 1)
+    result["stolen"] = round(100 * stolen / seconds, 1)
     result["machine_busy"] = round(100 * busy / seconds, 1)
     result["machine_cores"] = os.cpu_count() or 1
     return result

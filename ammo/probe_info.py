@@ -61,7 +61,7 @@ async def explain_times(dsn: str, ids: list[int]) -> dict[int, dict[str, float]]
         )
         for n in range(RUNS + 20):
             for i in ids:
-                plan = json.loads(await explain.fetchval(i, accounts.name(i)))
+                plan = json.loads(await explain.fetchval(i, accounts.name(i), None))
                 if n >= 20:
                     times[i].append(plan[0]["Execution Time"])
     finally:

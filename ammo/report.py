@@ -100,17 +100,19 @@ def cpu_table(rows: list[dict[str, str]]) -> list[str]:
     lines = [
         "",
         "CPU during each step, % of one core (the machine has "
-        f"{aggregated[0]['machine_cores']}; *other* is work outside this benchmark):",
+        f"{aggregated[0]['machine_cores']}; *other* is work outside this benchmark, the "
+        "kernel's own threads and PostgreSQL's background processes included; *stolen* is "
+        "time the hypervisor gave to other virtual machines):",
         "",
-        "| step | target/s | service | PostgreSQL | locust | other | machine busy "
+        "| step | target/s | service | PostgreSQL | locust | other | stolen | machine busy "
         "| service ms/req | PostgreSQL ms/req |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in aggregated:
         rps = float(r["rps"]) or 1.0
         lines.append(
             f"| {r['step']} | {r['target_rps']} | {r['service']} | {r['postgres']} "
-            f"| {r['locust']} | {r['other']} | {r['machine_busy']} "
+            f"| {r['locust']} | {r['other']} | {r.get('stolen', '-')} | {r['machine_busy']} "
             f"| {float(r['service']) * 10 / rps:.2f} | {float(r['postgres']) * 10 / rps:.2f} |"
         )
     return lines
@@ -374,19 +376,22 @@ def verdict(name: str, rows: list[dict[str, str]], ceiling_rps: float | None, re
 
 
 def noise_note(results: Path, sections: list[dict]) -> str:
-    """Say how much of the machine other work took while the scenarios ran."""
-    other = [
-        float(r["other"])
+    """Say how much of the machine other work and the hypervisor took while scenarios ran."""
+    rows = [
+        r
         for scenario in sections
         for r in aggregated(read_csv(results / f"{scenario['name']}_steps.csv"))
         if r.get("other")
     ]
-    if not other:
+    if not rows:
         return ""
+    other = [float(r["other"]) + float(r.get("stolen") or 0) for r in rows]
+    stolen = [float(r.get("stolen") or 0) for r in rows]
     worst, typical = max(other), statistics.median(other)
     text = (
-        f"While the scenarios ran, work outside this benchmark took a median of {typical:.0f}% "
-        f"and at most {worst:.0f}% of one core (of {os.cpu_count()})."
+        f"While the scenarios ran, work outside this benchmark and time stolen by the "
+        f"hypervisor took a median of {typical:.0f}% and at most {worst:.0f}% of one core "
+        f"(of {os.cpu_count()}); stolen time alone, a median of {statistics.median(stolen):.0f}%."
     )
     if typical > 25:
         text += (

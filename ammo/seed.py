@@ -74,6 +74,10 @@ def build_history(ledger: Ledger, transfers: int, purchases: int, rng: random.Ra
     for n in range(HEAVY_PURCHASES):
         assert ledger.buy(accounts.HEAVY, HEAVY_ITEMS[n % len(HEAVY_ITEMS)])  # noqa: S101
 
+    for n, benefactor in enumerate(range(accounts.LOAD.stop, accounts.ORDINARY.stop)):
+        receiver = accounts.LOAD[n % len(accounts.LOAD)]
+        assert ledger.transfer(benefactor, receiver, accounts.BENEFACTION)  # noqa: S101
+
     first, last = accounts.ORDINARY.start, accounts.ORDINARY.stop - 1
     items = list(PRICES)
     weights = [1 / PRICES[item] for item in items]  # cheap merch sells more

@@ -1,0 +1,2 @@
+ALTER TABLE inventory RESET (fillfactor);
+ALTER TABLE users RESET (fillfactor);
