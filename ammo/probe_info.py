@@ -52,16 +52,23 @@ async def http_times(base: str, ids: list[int]) -> dict[int, dict[str, float]]:
     return {i: summary(times[i]) | {"body_bytes": sizes[i]} for i in ids}
 
 
-async def explain_times(dsn: str, ids: list[int]) -> dict[int, dict[str, float]]:
+async def explain_times(dsn: str, ids: list[int], *, held: bool) -> dict[int, dict[str, float]]:
+    """The statement's execution time: rendering the body, or (held) confirming a copy."""
     times: dict[int, list[float]] = {i: [] for i in ids}
     conn = await asyncpg.connect(dsn)
     try:
         explain = await conn.prepare(
             "EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON, FORMAT JSON) " + WALLET_JSON
         )
+        versions = {
+            i: await conn.fetchval("SELECT xmin::text::bigint FROM users WHERE id = $1", i)
+            if held
+            else None
+            for i in ids
+        }
         for n in range(RUNS + 20):
             for i in ids:
-                plan = json.loads(await explain.fetchval(i, accounts.name(i), None))
+                plan = json.loads(await explain.fetchval(i, accounts.name(i), versions[i]))
                 if n >= 20:
                     times[i].append(plan[0]["Execution Time"])
     finally:
@@ -80,13 +87,15 @@ def summary(values: list[float]) -> dict[str, float]:
 
 async def measure(base: str) -> dict[str, object]:
     ids = [accounts.HEAVY, accounts.NEWCOMER]
-    server = await explain_times(os.environ["DATABASE_URL"], ids)
+    server = await explain_times(os.environ["DATABASE_URL"], ids, held=False)
+    confirm = await explain_times(os.environ["DATABASE_URL"], ids, held=True)
     http = await http_times(base, ids)
     heavy, new = accounts.HEAVY, accounts.NEWCOMER
     result: dict[str, object] = {
         "heavy": accounts.name(heavy),
         "newcomer": accounts.name(new),
         "sql": {"heavy": server[heavy], "newcomer": server[new]},
+        "sql_held": {"heavy": confirm[heavy], "newcomer": confirm[new]},
         "http": {"heavy": http[heavy], "newcomer": http[new]},
         "sql_ratio": round(server[heavy]["median_ms"] / server[new]["median_ms"], 2),
         "http_ratio": round(http[heavy]["median_ms"] / http[new]["median_ms"], 2),
