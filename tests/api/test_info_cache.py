@@ -81,3 +81,20 @@ async def test_a_change_made_outside_the_service_is_never_hidden_by_the_copy(
     assert info is not None
     assert info.coins == 7
     assert await info_bodies(client, **RENDERED) - rendered_before == 1
+
+
+async def test_freezing_keeps_the_version_so_a_copy_stays_valid_and_exact(
+    client: ShopClient, make_employee: MakeEmployee, db: asyncpg.Connection
+) -> None:
+    """The version is the row's raw xmin, which VACUUM FREEZE keeps (PostgreSQL 9.4+)."""
+    ann = await make_employee(username="ann")
+    before = await client.info(ann.token)
+    version = await db.fetchval("SELECT xmin::text FROM users WHERE username = 'ann'")
+    reused_before = await info_bodies(client, **REUSED)
+
+    await db.execute("VACUUM (FREEZE) users")
+    after = await client.info(ann.token)
+
+    assert await db.fetchval("SELECT xmin::text FROM users WHERE username = 'ann'") == version
+    assert after == before
+    assert await info_bodies(client, **REUSED) - reused_before == 1
