@@ -48,10 +48,10 @@ async def account_info(conn: asyncpg.Connection, caller: Claims, cache: WalletCa
     )
     if wallet is None:
         raise UnauthorizedError("employee no longer exists")
-    if wallet.body is None and held is not None:
-        cache.reused()
-        return held[1]
-    if wallet.body is None:  # cannot happen: a body is withheld only against a held version
+    if wallet.body is not None:
+        cache.keep(caller.user_id, wallet.version, wallet.body)
+        return wallet.body
+    if held is None:  # cannot happen: a body is withheld only against a held version
         raise RuntimeError("wallet body withheld without a held copy")
-    cache.keep(caller.user_id, wallet.version, wallet.body)
-    return wallet.body
+    cache.reused()
+    return held[1]
