@@ -15,9 +15,8 @@ routes = web.RouteTableDef()
 # slash-containing name is answered "unknown item", not "no such endpoint". HEAD must not buy.
 @routes.get(r"/api/buy/{item:[\s\S]*}", allow_head=False)
 async def buy(request: web.Request) -> web.Response:
-    conn = await request[CONN].get()
     await purchases.buy(
-        conn,
+        request[CONN],
         request[USER],
         request.match_info["item"],
         attempts=request.app[SETTINGS].tx_attempts,

@@ -15,9 +15,8 @@ routes = web.RouteTableDef()
 @routes.post("/api/sendCoin")
 async def send_coin(request: web.Request) -> web.Response:
     body = SendCoinRequest.model_validate_json(await request.read())
-    conn = await request[CONN].get()
     await wallet.send_coins(
-        conn,
+        request[CONN],
         request[USER],
         body.to_user,
         body.amount,

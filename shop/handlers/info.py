@@ -13,5 +13,6 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/info")
 async def info(request: web.Request) -> web.Response:
-    conn = await request[CONN].get()
-    return json_text(await wallet.account_info(conn, request[USER], request.app[WALLET_CACHE]))
+    return json_text(
+        await wallet.account_info(request[CONN], request[USER], request.app[WALLET_CACHE])
+    )

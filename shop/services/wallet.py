@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncpg
-
+from shop.connection import RequestConnection
 from shop.db import retry_serializable
 from shop.errors import (
     InsufficientFundsError,
@@ -26,11 +25,12 @@ def require_applied(outcome: Outcome, needed: int, what: str) -> None:
 
 
 async def send_coins(
-    conn: asyncpg.Connection, sender: Claims, to_user: str, amount: int, *, attempts: int
+    connection: RequestConnection, sender: Claims, to_user: str, amount: int, *, attempts: int
 ) -> None:
     """Move `amount` coins from the caller to `to_user`, all or nothing."""
-    if to_user == sender.username:
+    if to_user == sender.username:  # refused before a pooled connection is taken
         raise SelfTransferError
+    conn = await connection.get()
     outcome = await retry_serializable(
         lambda: transfers.transfer(conn, sender.user_id, sender.username, to_user, amount),
         attempts=attempts,
@@ -40,11 +40,11 @@ async def send_coins(
     require_applied(outcome, amount, "amount")
 
 
-async def account_info(conn: asyncpg.Connection, caller: Claims, cache: WalletCache) -> str:
+async def account_info(connection: RequestConnection, caller: Claims, cache: WalletCache) -> str:
     """The caller's coins, inventory and grouped history, as the JSON body of /api/info."""
     held = cache.held(caller.user_id)
     wallet = await wallets.wallet_json(
-        conn, caller.user_id, caller.username, None if held is None else held[0]
+        await connection.get(), caller.user_id, caller.username, None if held is None else held[0]
     )
     if wallet is None:
         raise UnauthorizedError("employee no longer exists")

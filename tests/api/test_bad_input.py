@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import asyncpg
 import pytest
+from aiohttp.test_utils import TestClient
 
+from shop.app import create_app
+from shop.config import Settings
+from shop.keys import POOL
 from tests.api.conftest import MakeEmployee
 from tests.helpers import ShopClient, bearer, expect
 
@@ -160,3 +165,21 @@ async def test_head_request_does_not_buy_anything(
 
     assert response.status == 405
     assert await db.fetchval("SELECT count(*) FROM purchases") == 0
+
+
+async def test_a_mistake_is_a_400_even_when_every_pooled_connection_is_busy(
+    aiohttp_client: Callable[..., Awaitable[TestClient]], settings: Settings, db: asyncpg.Connection
+) -> None:
+    """An unknown item or a transfer to oneself is refused before a connection is waited for,
+    so a busy database never turns a client's mistake into a 500."""
+    narrow = settings.model_copy(update={"pool_max_size": 2, "pool_acquire_timeout": 1.0})
+    shop = ShopClient(await aiohttp_client(create_app(narrow)))
+    ann = await shop.auth("ann", "ann-password")
+    pool = shop.http.server.app[POOL]
+    held = [await pool.acquire() for _ in range(narrow.pool_max_size)]
+    try:
+        await shop.buy(ann, "laptop", expected_status=400)
+        await shop.send_coin(ann, "ann", 1, expected_status=400)
+    finally:
+        for conn in held:
+            await pool.release(conn)
