@@ -177,7 +177,12 @@ def profile_section(results: Path) -> list[str]:
 
 def key_figures(results: Path, run: dict) -> dict[str, object]:
     """The few numbers compared across runs (results/history/*.json)."""
-    figures: dict[str, object] = {"run": run.get("run_id", ""), "code": run.get("code", "")}
+    machine = read_json(results / "machine.json")
+    figures: dict[str, object] = {
+        "run": run.get("run_id", ""),
+        "code": run.get("code", ""),
+        "cpu": machine.get("CPU", ""),
+    }
     for name in ("ceiling", "mixed_floor", "mixed_goal", "mixed_steps", "hot", "storm"):
         rows = read_csv(results / f"{name}_steps.csv")
         agg = aggregated(rows)
@@ -215,35 +220,58 @@ def key_figures(results: Path, run: dict) -> dict[str, object]:
 
 
 def history_section(results: Path, current: dict[str, object]) -> list[str]:
-    """Key figures of every recorded run, and their medians."""
+    """Key figures of every recorded run on this report's CPU, and their medians.
+
+    Runs on another CPU model are listed apart: their figures do not compare with these.
+    """
     runs = [read_json(p) for p in sorted((results / "history").glob("*.json"))]
     if not any(r.get("run") == current.get("run") for r in runs):
         runs.append(current)
-    keys = [k for k in current if k not in ("run",)]
-    same = [r.get("code") == current.get("code") for r in runs]
+    here = [r for r in runs if r.get("cpu") == current.get("cpu")]
+    elsewhere = [r for r in runs if r.get("cpu") != current.get("cpu")]
+    same = [r.get("code") == current.get("code") for r in here]
     lines = [
         "## Repeated runs",
         "",
-        f"Key figures of the {len(runs)} recorded full runs of `ammo/run.sh` on this machine "
-        "(`results/history/`). *code* is the last commit that changed shop/ or migrations/; "
-        f"the median is taken over the {sum(same)} run(s) of this report's code only. "
-        "*other CPU* is the most that work outside the benchmark took during any step of "
-        "that scenario, in % of one core.",
+        f"Key figures of the {len(here)} recorded full runs of `ammo/run.sh` on this CPU "
+        f"({current.get('cpu')}; `results/history/`). *code* is the last commit that changed "
+        f"shop/ or migrations/; the median is taken over the {sum(same)} run(s) of this "
+        "report's code only. *other CPU* is the most that work outside the benchmark took "
+        "during any step of that scenario, in % of one core.",
         "",
-        "| figure | "
-        + " | ".join(str(r.get("run", ""))[-15:] for r in runs)
-        + " | median, this code |",
-        "|---|" + "---|" * (len(runs) + 1),
+        *history_table(here, current, same),
+    ]
+    if elsewhere:
+        lines += [
+            f"The {len(elsewhere)} runs below were made on other machines of the same size "
+            "(2 cores) with another CPU model, so they are kept for comparison only.",
+            "",
+            *history_table(elsewhere, current, None),
+        ]
+    return lines
+
+
+def history_table(
+    runs: list[dict], current: dict[str, object], same: list[bool] | None
+) -> list[str]:
+    """One column per run; with `same`, a last column of medians over the marked runs."""
+    keys = [k for k in current if k != "run" and (k != "cpu" or same is None)]
+    head = " | ".join(str(r.get("run", ""))[-15:] for r in runs)
+    lines = [
+        f"| figure | {head} |" + (" median, this code |" if same else ""),
+        "|---|" + "---|" * (len(runs) + (1 if same else 0)),
     ]
     for key in keys:
         values = [r.get(key) for r in runs]
-        mine = [v for v, ok in zip(values, same, strict=True) if ok]
-        numbers = [v for v in mine if isinstance(v, int | float)]
-        median = f"{statistics.median(numbers):g}" if numbers else ""
         cells = " | ".join(
             "" if v is None else f"{v:g}" if isinstance(v, float) else str(v) for v in values
         )
-        lines.append(f"| {key} | {cells} | {median} |")
+        row = f"| {key} | {cells} |"
+        if same:
+            mine = [v for v, ok in zip(values, same, strict=True) if ok]
+            numbers = [v for v in mine if isinstance(v, int | float)]
+            row += f" {statistics.median(numbers):g} |" if numbers else " |"
+        lines.append(row)
     return [*lines, ""]
 
 
