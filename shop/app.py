@@ -13,11 +13,12 @@ from shop.config import Settings
 from shop.db import connection_middleware, pool_ctx
 from shop.handlers import auth, buy, coins, contract, health, info, metrics
 from shop.headers import add_security_headers
-from shop.keys import HASHER, POOL, SETTINGS, TOKENS, WALLET_CACHE
+from shop.keys import HASHER, LOCKOUT, POOL, SETTINGS, TOKENS, WALLET_CACHE
 from shop.middlewares import auth_middleware, error_middleware
 from shop.observability import observe_middleware
 from shop.repositories import secrets as secrets_repo
 from shop.security import PasswordHasher, TokenCodec
+from shop.services.auth import LockoutPolicy
 from shop.services.wallet_cache import WalletCache
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[WALLET_CACHE] = WalletCache(settings.info_cache_size)
+    app[LOCKOUT] = LockoutPolicy.from_settings(settings)
     app.on_response_prepare.append(add_security_headers)
     app.cleanup_ctx.extend([pool_ctx, hasher_ctx, tokens_ctx])
     for module in (auth, info, coins, buy, health, metrics, contract):

@@ -8,6 +8,7 @@ from aiohttp import web
 from shop.config import Settings
 from shop.connection import RequestConnection
 from shop.security import Claims, PasswordHasher, TokenCodec
+from shop.services.auth import LockoutPolicy
 from shop.services.wallet_cache import WalletCache
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -15,6 +16,7 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 HASHER = web.AppKey("hasher", PasswordHasher)
 TOKENS = web.AppKey("tokens", TokenCodec)
 WALLET_CACHE = web.AppKey("wallet_cache", WalletCache)
+LOCKOUT = web.AppKey("lockout", LockoutPolicy)
 
 USER = web.RequestKey("user", Claims)
 CONN = web.RequestKey("conn", RequestConnection)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from shop.handlers.render import json_text
-from shop.keys import HASHER, POOL, SETTINGS, TOKENS
+from shop.keys import HASHER, LOCKOUT, POOL, SETTINGS, TOKENS
 from shop.middlewares import public
 from shop.models import AuthRequest, AuthResponse
 from shop.services import auth
@@ -18,14 +18,13 @@ routes = web.RouteTableDef()
 async def login(request: web.Request) -> web.Response:
     creds = AuthRequest.model_validate_json(await request.read())
     app = request.app
-    settings = app[SETTINGS]
     token = await auth.login(
         app[POOL],
         app[HASHER],
         app[TOKENS],
         creds.username,
         creds.password,
-        policy=auth.LockoutPolicy.from_settings(settings),
-        acquire_timeout=settings.pool_acquire_timeout,
+        policy=app[LOCKOUT],
+        acquire_timeout=app[SETTINGS].pool_acquire_timeout,
     )
     return json_text(AuthResponse(token=token).model_dump_json())
