@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -72,6 +73,29 @@ def names(pairs: int, buyers: int) -> list[str]:
         + [f"r{i}" for i in range(pairs)]
         + [f"b{i}" for i in range(buyers)]
     )
+
+
+@contextlib.asynccontextmanager
+async def under_load(
+    env: dict[str, str], http: aiohttp.ClientSession
+) -> AsyncIterator[tuple[Server, dict[str, str], Traffic]]:
+    """A two-worker server with 6 transfer pairs and 2 buyers in flight, 100 applied so far.
+
+    On exit the traffic stops and no server process is left running.
+    """
+    server = Server(env)
+    try:
+        await server.wait_ready()
+        tokens = await register(http, server.url, names(6, 2))
+        traffic = Traffic(_Rooted(http, server.url), mixed_streams(tokens, 6, 2))
+        traffic.start()
+        try:
+            await traffic.until(lambda t: t.total(Outcome.APPLIED) >= 100)
+            yield server, tokens, traffic
+        finally:
+            await traffic.stop()
+    finally:
+        server.ensure_dead()
 
 
 async def waiting_for_advisory_locks(db: asyncpg.Connection) -> int:
@@ -148,22 +172,11 @@ async def test_stop_signal_stops_accepting_then_finishes_accepted_requests_and_e
 async def test_sigterm_under_load_applies_exactly_the_acknowledged_requests(
     settings: Settings, db: asyncpg.Connection, http: aiohttp.ClientSession
 ) -> None:
-    server = Server(server_env(settings))
-    try:
-        await server.wait_ready()
-        tokens = await register(http, server.url, names(6, 2))
-        traffic = Traffic(_Rooted(http, server.url), mixed_streams(tokens, 6, 2))
-        traffic.start()
-        try:
-            await traffic.until(lambda t: t.total(Outcome.APPLIED) >= 100)
-            signalled = time.monotonic()
-            server.terminate()
-            code = await server.wait_exit()
-            exited = time.monotonic() - signalled
-        finally:
-            await traffic.stop()
-    finally:
-        server.ensure_dead()
+    async with under_load(server_env(settings), http) as (server, _, traffic):
+        signalled = time.monotonic()
+        server.terminate()
+        code = await server.wait_exit()
+        exited = time.monotonic() - signalled
 
     result = await reconcile(db, traffic, unsure=frozenset())
     figures.info(
@@ -184,21 +197,10 @@ async def test_sigkill_under_load_loses_no_acknowledged_coin(
     settings: Settings, db: asyncpg.Connection, http: aiohttp.ClientSession, database_url: str
 ) -> None:
     env = server_env(settings)
-    server = Server(env)
-    try:
-        await server.wait_ready()
-        tokens = await register(http, server.url, names(6, 2))
-        traffic = Traffic(_Rooted(http, server.url), mixed_streams(tokens, 6, 2))
-        traffic.start()
-        try:
-            await traffic.until(lambda t: t.total(Outcome.APPLIED) >= 100)
-            server.kill()
-            killed_at = time.monotonic()
-            await traffic.until(lambda t: t.total(Outcome.NO_RESPONSE, since=killed_at) >= 8)
-        finally:
-            await traffic.stop()
-    finally:
-        server.ensure_dead()
+    async with under_load(env, http) as (server, tokens, traffic):
+        server.kill()
+        killed_at = time.monotonic()
+        await traffic.until(lambda t: t.total(Outcome.NO_RESPONSE, since=killed_at) >= 8)
 
     result = await reconcile(db, traffic, unsure=frozenset({Outcome.NO_RESPONSE}))
     after_kill = await run_shop("audit", env={"DATABASE_URL": database_url})
