@@ -258,8 +258,8 @@ def history_table(
     keys = [k for k in current if k != "run" and (k != "cpu" or same is None)]
     head = " | ".join(str(r.get("run", ""))[-15:] for r in runs)
     lines = [
-        f"| figure | {head} |" + (" median, this code |" if same else ""),
-        "|---|" + "---|" * (len(runs) + (1 if same else 0)),
+        f"| figure | {head} |" + (" median, this code |" if same is not None else ""),
+        "|---|" + "---|" * (len(runs) + (0 if same is None else 1)),
     ]
     for key in keys:
         values = [r.get(key) for r in runs]
@@ -267,7 +267,7 @@ def history_table(
             "" if v is None else f"{v:g}" if isinstance(v, float) else str(v) for v in values
         )
         row = f"| {key} | {cells} |"
-        if same:
+        if same is not None:
             mine = [v for v, ok in zip(values, same, strict=True) if ok]
             numbers = [v for v in mine if isinstance(v, int | float)]
             row += f" {statistics.median(numbers):g} |" if numbers else " |"
