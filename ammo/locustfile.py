@@ -111,12 +111,14 @@ class Employee(FastHttpUser):
             self._next = max(self._next + interval, now - interval)
         return max(0.0, self._next - now)
 
-    def info(self) -> None:
-        with self.client.get(
-            "/api/info", headers=self.auth, name="/api/info", catch_response=True
-        ) as resp:
+    def read(self, path: str) -> None:
+        """GET a read endpoint, named by its path; anything but 200 is a failure."""
+        with self.client.get(path, headers=self.auth, name=path, catch_response=True) as resp:
             if resp.status_code != 200:
                 resp.failure(f"{resp.status_code} {resp.text[:120]}")
+
+    def info(self) -> None:
+        self.read("/api/info")
 
     def send(self, to_user: str, amount: int) -> None:
         body = {"toUser": to_user, "amount": amount}
@@ -227,11 +229,7 @@ class CeilingUser(Employee):
 
     @task
     def ceiling(self) -> None:
-        with self.client.get(
-            "/api/ceiling", headers=self.auth, name="/api/ceiling", catch_response=True
-        ) as resp:
-            if resp.status_code != 200:
-                resp.failure(f"{resp.status_code} {resp.text[:120]}")
+        self.read("/api/ceiling")
 
 
 @events.request.add_listener
