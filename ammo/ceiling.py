@@ -16,10 +16,10 @@ import orjson
 import uvloop
 from aiohttp import web
 
+from shop.auth.tokens import TokenCodec
 from shop.config import Settings
-from shop.db import create_pool
-from shop.middlewares import bearer_token
-from shop.security import TokenCodec
+from shop.db.pool import create_pool
+from shop.http.chain import bearer_token
 
 POOL = web.AppKey("pool", object)
 TOKENS = web.AppKey("tokens", TokenCodec)

@@ -33,7 +33,7 @@ from locust import FastHttpUser, constant, events, task
 from locust.env import Environment
 from locust.runners import Runner
 
-from shop.security import TokenCodec
+from shop.auth.tokens import TokenCodec
 
 STEP_SECONDS = float(os.environ.get("LOAD_STEP_SECONDS", "60"))
 RATE_STEPS = [s.strip() for s in os.environ.get("LOAD_RATE_STEPS", "1000").split(",")]

@@ -22,7 +22,7 @@ import accounts
 import aiohttp
 import asyncpg
 
-from shop.repositories.wallets import WALLET_JSON
+from shop.repositories.wallet import WALLET_JSON
 
 RUNS = 400
 

@@ -22,8 +22,9 @@ from collections import Counter
 import accounts
 import asyncpg
 
-from shop.catalog import PRICES, STARTING_BALANCE
-from shop.security import PasswordHasher
+from shop.auth.passwords import PasswordHasher
+from shop.catalog import PRICES
+from shop.services.accounts import STARTING_BALANCE
 
 HEAVY_TRANSFERS_EACH = 100  # to each of the 100 colleagues: 10,000 transfers of 1 coin
 HEAVY_PURCHASES = 10_000

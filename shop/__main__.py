@@ -9,12 +9,12 @@ import sys
 import asyncpg
 from pydantic import ValidationError
 
-from shop import migrate
-from shop.audit import run_audit
 from shop.config import Settings
-from shop.db import wait_for_database
-from shop.logs import setup_logging
+from shop.db import migrate
+from shop.db.pool import wait_for_database
+from shop.observability.logs import setup_logging
 from shop.server import serve
+from shop.services.audit import run_audit
 
 
 def load_settings() -> Settings:

@@ -1,4 +1,4 @@
-"""The application factory: wires settings, resources, middlewares and routes. No I/O here."""
+"""The application factory: wires settings, resources, the middleware chain and routes."""
 
 from __future__ import annotations
 
@@ -9,16 +9,17 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from shop.auth.lockout import LockoutPolicy
+from shop.auth.passwords import PasswordHasher
+from shop.auth.tokens import TokenCodec
 from shop.config import Settings
-from shop.db import connection_middleware, pool_ctx
-from shop.handlers import auth, buy, coins, contract, health, info, metrics
-from shop.headers import add_security_headers
-from shop.keys import HASHER, LOCKOUT, POOL, SETTINGS, TOKENS, WALLET_CACHE
-from shop.middlewares import auth_middleware, error_middleware
-from shop.observability import observe_middleware
+from shop.db.pool import pool_ctx
+from shop.handlers import auth, docs, health, merch, metrics, wallet
+from shop.http.chain import MIDDLEWARES
+from shop.http.headers import add_security_headers
+from shop.keys import ACCOUNTS, HASHER, POOL, SETTINGS, TOKENS, WALLET_CACHE
 from shop.repositories import secrets as secrets_repo
-from shop.security import PasswordHasher, TokenCodec
-from shop.services.auth import LockoutPolicy
+from shop.services.accounts import Accounts
 from shop.services.wallet_cache import WalletCache
 
 log = logging.getLogger(__name__)
@@ -55,17 +56,27 @@ async def tokens_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+@contextlib.asynccontextmanager
+async def accounts_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The login service, once the pool, the hasher and the tokens exist."""
+    settings = app[SETTINGS]
+    app[ACCOUNTS] = Accounts(
+        pool=app[POOL],
+        hasher=app[HASHER],
+        tokens=app[TOKENS],
+        policy=LockoutPolicy.from_settings(settings),
+        acquire_timeout=settings.pool_acquire_timeout,
+    )
+    yield
+
+
 def create_app(settings: Settings) -> web.Application:
     """Build the application; the pool opens when the app starts."""
-    app = web.Application(
-        client_max_size=settings.max_body_bytes,
-        middlewares=[observe_middleware, error_middleware, auth_middleware, connection_middleware],
-    )
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=MIDDLEWARES)
     app[SETTINGS] = settings
     app[WALLET_CACHE] = WalletCache(settings.info_cache_size)
-    app[LOCKOUT] = LockoutPolicy.from_settings(settings)
     app.on_response_prepare.append(add_security_headers)
-    app.cleanup_ctx.extend([pool_ctx, hasher_ctx, tokens_ctx])
-    for module in (auth, info, coins, buy, health, metrics, contract):
+    app.cleanup_ctx.extend([pool_ctx, hasher_ctx, tokens_ctx, accounts_ctx])
+    for module in (auth, wallet, merch, health, metrics, docs):
         app.router.add_routes(module.routes)
     return app

@@ -6,9 +6,6 @@ from types import MappingProxyType
 
 from shop.errors import UnknownItemError
 
-STARTING_BALANCE = 1000
-"""Coins every employee gets on first login; `shop audit` counts from it."""
-
 PRICES: MappingProxyType[str, int] = MappingProxyType(
     {
         "t-shirt": 80,

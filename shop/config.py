@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -75,3 +75,12 @@ class Settings(BaseSettings):
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
         return value
+
+    @model_validator(mode="after")
+    def _pool_bounds(self) -> Settings:
+        if self.pool_min_size > self.pool_max_size:
+            raise ValueError(
+                f"POOL_MIN_SIZE ({self.pool_min_size}) must not exceed"
+                f" POOL_MAX_SIZE ({self.pool_max_size})"
+            )
+        return self

@@ -1,21 +1,14 @@
-"""Domain errors. Each carries its HTTP status and the message shown to the client."""
+"""Domain errors: what went wrong, in the domain's words. HTTP lives in shop/http/responses.py."""
 
 from __future__ import annotations
 
 
 class ShopError(Exception):
-    """Base of every error the client is told about; `status` is its HTTP status code."""
-
-    status = 400
+    """Base of every error the client is told about, with the message it is told."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-    @property
-    def headers(self) -> dict[str, str] | None:
-        """Response headers the client needs besides the message; usually none."""
-        return None
 
 
 class InsufficientFundsError(ShopError):
@@ -43,8 +36,6 @@ class UnknownItemError(ShopError):
 class UnauthorizedError(ShopError):
     """Missing, malformed, forged or expired token, or a token of an unknown employee."""
 
-    status = 401
-
 
 class InvalidCredentialsError(UnauthorizedError):
     def __init__(self) -> None:
@@ -52,11 +43,7 @@ class InvalidCredentialsError(UnauthorizedError):
 
 
 class LoginLockedError(UnauthorizedError):
-    """Too many wrong passwords for one username: refused, without checking, for a while.
-
-    The contract documents only 400/401/500 for /api/auth, so this is a 401 (not a 429)
-    whose Retry-After says when to try again.
-    """
+    """Too many wrong passwords for one username: refused, without checking, for a while."""
 
     def __init__(self, retry_after: int) -> None:
         self.retry_after = max(1, retry_after)
@@ -64,24 +51,19 @@ class LoginLockedError(UnauthorizedError):
             f"too many wrong passwords for this username; try again in {self.retry_after} seconds"
         )
 
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
-
 
 class TransactionConflictError(ShopError):
-    """Serialization retries ran out; nothing was applied. The contract has no 409, so 500."""
+    """Serialization retries ran out, or an account lock was not granted in time.
 
-    status = 500
+    Raised only where the write is known not to have happened.
+    """
 
     def __init__(self) -> None:
         super().__init__("the operation conflicted with concurrent ones; nothing was changed")
 
 
 class ServiceUnavailableError(ShopError):
-    """The database could not be reached in time; nothing was changed."""
-
-    status = 500
+    """No database connection could be had, so nothing was sent and nothing was changed."""
 
     def __init__(self) -> None:
         super().__init__("the database is unavailable; nothing was changed, try again")
@@ -92,8 +74,6 @@ class OutcomeUnknownError(ShopError):
 
     Saying "nothing was changed" here could be a lie, and a blind retry could apply it twice.
     """
-
-    status = 500
 
     def __init__(self) -> None:
         super().__init__(

@@ -17,11 +17,11 @@ from types import FrameType
 from aiohttp import web
 from prometheus_client import multiprocess
 
-from shop import embedded, migrate
 from shop.app import create_app
 from shop.config import Settings
-from shop.db import wait_for_database
-from shop.logs import setup_logging
+from shop.db import embedded, migrate
+from shop.db.pool import wait_for_database
+from shop.observability.logs import setup_logging
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import asyncpg
 import pytest
 from yarl import URL
 
-from shop import embedded, migrate
 from shop.config import Settings
+from shop.db import embedded, migrate
 
 TABLES = "users, transfers, purchases, transfer_totals, inventory, login_failures"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shop.handlers.render import json_text
+from shop.http.chain import public
+from shop.http.responses import json_text
 from shop.keys import CONN
-from shop.middlewares import public
 from shop.repositories import health
 
 routes = web.RouteTableDef()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shop import metrics
-from shop.middlewares import public
+from shop.http.chain import public
+from shop.observability import metrics
 
 routes = web.RouteTableDef()
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-from shop.connection import UNAVAILABLE
+from shop.db.failures import UNAVAILABLE
 from shop.errors import OutcomeUnknownError, ServiceUnavailableError, TransactionConflictError
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Coin transfers: the transfer_coins procedure (migrations/0005_write_procedures.sql)."""
+"""Coin transfers: the transfer_coins procedure (see docs/reliability.md, "The write path")."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from shop.auth.tokens import Claims
 from shop.repositories import procedures
 from shop.repositories.outcome import Outcome
 
@@ -20,10 +21,12 @@ class TransferOutcome(Outcome):
 
 
 async def transfer(
-    conn: asyncpg.Connection, sender_id: int, sender_name: str, receiver_name: str, amount: int
+    conn: asyncpg.Connection, *, sender: Claims, receiver_name: str, amount: int
 ) -> TransferOutcome:
     """Move the coins in one SERIALIZABLE transaction run by the procedure; one round trip."""
-    row = await procedures.call(conn, TRANSFER, sender_id, sender_name, receiver_name, amount)
+    row = await procedures.call(
+        conn, TRANSFER, sender.user_id, sender.username, receiver_name, amount
+    )
     return TransferOutcome(
         balance=row["balance"],
         applied=row["applied"],

@@ -1,18 +1,18 @@
-"""Coin transfers between employees and the wallet view."""
+"""The wallet: coin transfers between employees and the /api/info view of one's coins."""
 
 from __future__ import annotations
 
-from shop.connection import RequestConnection
-from shop.db import retry_serializable
+from shop.auth.tokens import Claims
+from shop.db.request_connection import RequestConnection
+from shop.db.retry import retry_serializable
 from shop.errors import (
     InsufficientFundsError,
     SelfTransferError,
     UnauthorizedError,
     UnknownRecipientError,
 )
-from shop.repositories import transfers, wallets
+from shop.repositories import transfers, wallet
 from shop.repositories.outcome import Outcome
-from shop.security import Claims
 from shop.services.wallet_cache import WalletCache
 
 
@@ -25,14 +25,14 @@ def require_applied(outcome: Outcome, needed: int, what: str) -> None:
 
 
 async def send_coins(
-    connection: RequestConnection, sender: Claims, to_user: str, amount: int, *, attempts: int
+    connection: RequestConnection, *, sender: Claims, to_user: str, amount: int, attempts: int
 ) -> None:
     """Move `amount` coins from the caller to `to_user`, all or nothing."""
     if to_user == sender.username:  # refused before a pooled connection is taken
         raise SelfTransferError
     conn = await connection.get()
     outcome = await retry_serializable(
-        lambda: transfers.transfer(conn, sender.user_id, sender.username, to_user, amount),
+        lambda: transfers.transfer(conn, sender=sender, receiver_name=to_user, amount=amount),
         attempts=attempts,
     )
     if not outcome.receiver_found:
@@ -43,14 +43,17 @@ async def send_coins(
 async def account_info(connection: RequestConnection, caller: Claims, cache: WalletCache) -> str:
     """The caller's coins, inventory and grouped history, as the JSON body of /api/info."""
     held = cache.held(caller.user_id)
-    wallet = await wallets.wallet_json(
-        await connection.get(), caller.user_id, caller.username, None if held is None else held[0]
+    found = await wallet.wallet_json(
+        await connection.get(),
+        caller.user_id,
+        caller.username,
+        None if held is None else held[0],
     )
-    if wallet is None:
+    if found is None:
         raise UnauthorizedError("employee no longer exists")
-    if wallet.body is not None:
-        cache.keep(caller.user_id, wallet.version, wallet.body)
-        return wallet.body
+    if found.body is not None:
+        cache.keep(caller.user_id, found.version, found.body)
+        return found.body
     if held is None:  # cannot happen: a body is withheld only against a held version
         raise RuntimeError("wallet body withheld without a held copy")
     cache.reused()

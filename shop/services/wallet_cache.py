@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from shop import metrics
+from shop.observability import metrics
 
 
 class WalletCache:

@@ -9,7 +9,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from shop import migrate
+from shop.db import migrate
 from tests.conftest import create_database, drop_database
 from tests.helpers import Server, run_shop, sample
 

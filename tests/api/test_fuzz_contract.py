@@ -26,8 +26,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from shop import migrate
-from shop.audit import run_audit
+from shop.db import migrate
+from shop.services.audit import run_audit
 from tests.conftest import TEST_SECRET, create_database, drop_database
 from tests.helpers import Server
 

@@ -8,7 +8,7 @@ import time
 import jwt
 import pytest
 
-from shop.security import PasswordHasher
+from shop.auth.passwords import PasswordHasher
 from tests.api.conftest import MakeEmployee
 from tests.conftest import TEST_SECRET
 from tests.helpers import ShopClient, bearer, expect

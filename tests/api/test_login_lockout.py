@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestClient
 from pydantic import ValidationError
 
 from shop.app import create_app
+from shop.auth.passwords import PasswordHasher
 from shop.config import Settings
-from shop.security import PasswordHasher
 from tests.api.conftest import MakeEmployee
 from tests.helpers import ShopClient, expect
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shop.logs import JsonFormatter
+from shop.observability.logs import JsonFormatter
 from tests.api.conftest import MakeEmployee
 from tests.helpers import ShopClient, bearer, sample
 

@@ -7,6 +7,7 @@ import asyncio
 import asyncpg
 import pytest
 
+from shop.auth.tokens import Claims
 from shop.repositories import purchases, transfers
 
 ADVISORY_LOCKS = (
@@ -26,7 +27,9 @@ async def two_employees(db: asyncpg.Connection) -> None:
 async def test_transfer_reports_unknown_receiver_without_touching_anything(
     db: asyncpg.Connection,
 ) -> None:
-    outcome = await transfers.transfer(db, 1, "ann", "nobody", 5)
+    outcome = await transfers.transfer(
+        db, sender=Claims(1, "ann"), receiver_name="nobody", amount=5
+    )
 
     assert (outcome.receiver_found, outcome.applied) == (False, False)
     assert await db.fetchval("SELECT count(*) FROM transfers") == 0
@@ -37,7 +40,9 @@ async def test_transfer_reports_unknown_receiver_without_touching_anything(
 async def test_transfer_with_a_stale_name_in_the_token_applies_nothing(
     db: asyncpg.Connection,
 ) -> None:
-    outcome = await transfers.transfer(db, 1, "someone-else", "ben", 5)
+    outcome = await transfers.transfer(
+        db, sender=Claims(1, "someone-else"), receiver_name="ben", amount=5
+    )
 
     assert (outcome.balance, outcome.applied) == (None, False)
     assert await db.fetchval("SELECT sum(balance) FROM users") == 2000
@@ -49,11 +54,11 @@ async def test_a_procedure_failing_after_locking_leaves_no_lock_behind(
 ) -> None:
     # A negative price passes the debit but breaks the ledger's CHECK after the locks are taken.
     with pytest.raises(asyncpg.CheckViolationError):
-        await purchases.purchase(db, 1, "ann", "pen", -10)
+        await purchases.purchase(db, buyer=Claims(1, "ann"), item="pen", price=-10)
 
     assert await db.fetchval(ADVISORY_LOCKS) == 0
     assert await db.fetchval("SELECT balance FROM users WHERE id = 1") == 1000
-    assert (await purchases.purchase(db, 1, "ann", "pen", 10)).applied
+    assert (await purchases.purchase(db, buyer=Claims(1, "ann"), item="pen", price=10)).applied
 
 
 @pytest.mark.usefixtures("two_employees")
@@ -63,7 +68,9 @@ async def test_a_writer_waits_for_the_account_lock_instead_of_failing(
     holder = await asyncpg.connect(database_url)
     try:
         await holder.execute("SELECT pg_advisory_lock(2)")
-        pending = asyncio.create_task(transfers.transfer(db, 1, "ann", "ben", 7))
+        pending = asyncio.create_task(
+            transfers.transfer(db, sender=Claims(1, "ann"), receiver_name="ben", amount=7)
+        )
         await asyncio.sleep(0.2)
         assert not pending.done()
         await holder.execute("SELECT pg_advisory_unlock(2)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shop.headers import SECURITY_HEADERS
+from shop.http.headers import SECURITY_HEADERS
 from tests.api.conftest import MakeEmployee
 from tests.helpers import ShopClient, bearer
 

@@ -4,6 +4,7 @@ import pytest
 
 from shop.catalog import PRICES, price_of
 from shop.errors import UnknownItemError
+from shop.http.responses import status_of
 
 
 def test_catalog_has_the_ten_items_at_their_prices() -> None:
@@ -29,7 +30,7 @@ def test_price_of_known_item() -> None:
 def test_price_of_unknown_item_raises_with_short_message(item: str) -> None:
     with pytest.raises(UnknownItemError) as raised:
         price_of(item)
-    assert raised.value.status == 400
+    assert status_of(raised.value) == 400
     assert len(raised.value.message) < 120
 
 

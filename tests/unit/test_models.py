@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from shop.middlewares import describe_validation_error
+from shop.http.responses import describe_validation_error
 from shop.models import MAX_AMOUNT, AuthRequest, SendCoinRequest
 
 

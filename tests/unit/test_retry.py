@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from shop.db import retry_serializable
+from shop.db.retry import retry_serializable
 from shop.errors import InsufficientFundsError, TransactionConflictError
+from shop.http.responses import status_of
 
 
 class FlakyWork:
@@ -36,7 +37,7 @@ async def test_retries_run_out_into_a_conflict_error() -> None:
     with pytest.raises(TransactionConflictError) as raised:
         await retry_serializable(work, attempts=3, base_delay=0)
 
-    assert raised.value.status == 500
+    assert status_of(raised.value) == 500
     assert work.runs == 3
 
 

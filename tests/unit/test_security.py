@@ -8,8 +8,9 @@ import time
 import jwt
 import pytest
 
+from shop.auth.passwords import PasswordHasher
+from shop.auth.tokens import Claims, TokenCodec
 from shop.errors import UnauthorizedError
-from shop.security import Claims, PasswordHasher, TokenCodec
 
 SECRET = "unit-secret-0123456789-abcdefghijklmnop"
 

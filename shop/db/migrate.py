@@ -17,7 +17,7 @@ logging.getLogger("yoyo").setLevel(logging.WARNING)
 
 def migrations_dir() -> Path:
     """migrations/ of the source tree, else the copy a regular install ships in the package."""
-    checkout = Path(__file__).resolve().parent.parent / "migrations"
+    checkout = Path(__file__).resolve().parents[2] / "migrations"
     if checkout.is_dir():
         return checkout
     spec = importlib.util.find_spec("shop.migrations")

@@ -1,4 +1,4 @@
-"""The request-scoped database connection and the errors that mean "database unavailable"."""
+"""RequestConnection: the one pooled connection a request uses, taken on first use."""
 
 from __future__ import annotations
 
@@ -7,25 +7,18 @@ import logging
 
 import asyncpg
 
-from shop import metrics
+from shop.db.failures import UNAVAILABLE
 from shop.errors import ServiceUnavailableError
+from shop.observability import metrics
 
 log = logging.getLogger(__name__)
 
-UNAVAILABLE = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.QueryCanceledError,
-    asyncpg.AdminShutdownError,
-)
-"""Errors that mean the database is unreachable, restarting or too slow; never a client's fault."""
-
 
 class RequestConnection:
-    """One pooled connection per request: acquired on first use, released after the handler."""
+    """One pooled connection per request: acquired on first use, released after the handler.
+
+    A request refused before it needs the database (bad input, unknown item) never takes one.
+    """
 
     def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
         self._pool = pool
@@ -40,6 +33,7 @@ class RequestConnection:
                 async with asyncio.timeout(self._timeout):
                     self._conn = await self._pool.acquire()
             except UNAVAILABLE as exc:
+                # Nothing was sent yet, so nothing was written: the error may say so.
                 log.warning("cannot acquire a database connection: %r", exc)
                 raise ServiceUnavailableError from None
             metrics.POOL_IN_USE.inc()

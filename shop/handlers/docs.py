@@ -7,7 +7,7 @@ from importlib import resources
 
 from aiohttp import web
 
-from shop.middlewares import public
+from shop.http.chain import public
 
 routes = web.RouteTableDef()
 

@@ -1,12 +1,12 @@
-"""GET /api/buy/{item}."""
+"""Merch: GET /api/buy/{item}."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from shop.handlers.render import ok
+from shop.http.responses import ok
 from shop.keys import CONN, SETTINGS, USER
-from shop.services import purchases
+from shop.services import merch
 
 routes = web.RouteTableDef()
 
@@ -15,10 +15,10 @@ routes = web.RouteTableDef()
 # slash-containing name is answered "unknown item", not "no such endpoint". HEAD must not buy.
 @routes.get(r"/api/buy/{item:[\s\S]*}", allow_head=False)
 async def buy(request: web.Request) -> web.Response:
-    await purchases.buy(
+    await merch.buy(
         request[CONN],
-        request[USER],
-        request.match_info["item"],
+        buyer=request[USER],
+        item=request.match_info["item"],
         attempts=request.app[SETTINGS].tx_attempts,
     )
     return ok()

@@ -1,0 +1,1 @@
+"""PostgreSQL access: the pool, the request's connection, retries, migrations, embedded server."""

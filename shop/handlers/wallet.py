@@ -1,0 +1,32 @@
+"""The caller's wallet: GET /api/info and POST /api/sendCoin."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from shop.http.responses import json_text, ok
+from shop.keys import CONN, SETTINGS, USER, WALLET_CACHE
+from shop.models import SendCoinRequest
+from shop.services import wallet
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/info")
+async def info(request: web.Request) -> web.Response:
+    return json_text(
+        await wallet.account_info(request[CONN], request[USER], request.app[WALLET_CACHE])
+    )
+
+
+@routes.post("/api/sendCoin")
+async def send_coin(request: web.Request) -> web.Response:
+    body = SendCoinRequest.model_validate_json(await request.read())
+    await wallet.send_coins(
+        request[CONN],
+        sender=request[USER],
+        to_user=body.to_user,
+        amount=body.amount,
+        attempts=request.app[SETTINGS].tx_attempts,
+    )
+    return ok()
