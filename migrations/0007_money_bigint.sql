@@ -1,6 +1,6 @@
 -- depends: 0006_update_room
 -- Money columns become bigint: a balance may grow past 2^31 - 1 (a credit there was a 500),
--- and so may the sum of all coins (at about 2.15 M employees). Amounts named by one request
+-- and so may the sum of all coins (past 2^31 / 1000 employees). Amounts named by one request
 -- stay within 2^31 - 1, as the contract says; that is checked by the request models.
 --
 -- ALTER COLUMN ... TYPE rewrites each table under an ACCESS EXCLUSIVE lock: the service
