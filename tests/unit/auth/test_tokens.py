@@ -1,14 +1,12 @@
+"""TokenCodec: issuing, verifying and remembering bearer tokens."""
+
 from __future__ import annotations
 
-import asyncio
-import os
-import threading
 import time
 
 import jwt
 import pytest
 
-from shop.auth.passwords import PasswordHasher
 from shop.auth.tokens import Claims, TokenCodec
 from shop.errors import UnauthorizedError
 
@@ -54,23 +52,6 @@ def test_token_without_name_is_rejected() -> None:
     )
     with pytest.raises(UnauthorizedError):
         TokenCodec(SECRET, 60).decode(token)
-
-
-async def test_password_hashing_runs_in_lower_priority_threads() -> None:
-    hasher = PasswordHasher(rounds=4, threads=1, niceness=5)
-    try:
-        loop = asyncio.get_running_loop()
-        own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-        hashed = await hasher.hash("secret")
-        thread_nice = await loop.run_in_executor(
-            hasher._executor,
-            lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()),
-        )
-        assert await hasher.verify("secret", hashed)
-        assert not await hasher.verify("other", hashed)
-    finally:
-        hasher.close()
-    assert thread_nice == min(own + 5, 19)
 
 
 def test_a_remembered_token_is_still_refused_once_it_expires() -> None:
