@@ -10,11 +10,21 @@ import asyncpg
 from pydantic import ValidationError
 
 from shop.config import Settings
-from shop.db import migrate
+from shop.db import embedded, migrate
 from shop.db.pool import wait_for_database
 from shop.observability.logs import setup_logging
 from shop.server import serve
 from shop.services.audit import run_audit
+
+SERVE_HELP = """\
+Serve the HTTP API and the web app on HOST:PORT (default 0.0.0.0:8080) with WORKERS
+processes sharing the port. Configuration comes from the environment (DATABASE_URL,
+JWT_SECRET, PORT, WORKERS, LOG_LEVEL, ...; the README lists every variable).
+
+With DATABASE_URL unset, an embedded PostgreSQL is started with its data in
+EMBEDDED_PGDATA (default .shop-data/pgdata, relative to the current directory) and
+migrated; `shop migrate` and `shop audit` use the same one when DATABASE_URL is unset.
+"""
 
 
 def load_settings() -> Settings:
@@ -41,7 +51,12 @@ async def audit(dsn: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the HTTP service (HOST, PORT, WORKERS)")
+    commands.add_parser(
+        "serve",
+        help="run the HTTP service (HOST, PORT, WORKERS)",
+        description=SERVE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     migrate_cmd = commands.add_parser("migrate", help="apply pending migrations")
     migrate_cmd.add_argument(
         "--rollback", type=int, metavar="N", default=0, help="roll back the last N instead"
@@ -53,9 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_level, access_log=settings.access_log)
     if args.command == "serve":
         return serve(settings)
-    if settings.database_url is None:
-        raise SystemExit("DATABASE_URL is not set")
-    dsn = settings.database_url
+    dsn = embedded.resolve_dsn(settings.database_url, settings.embedded_pgdata)
     if args.command == "migrate":
         asyncio.run(wait_for_database(dsn, settings.db_connect_attempts))
         if args.rollback:
@@ -63,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             migrate.apply(dsn)
         return 0
+    if settings.database_url is None:  # an embedded database may be new: give it the schema
+        migrate.apply(dsn)
     return asyncio.run(audit(dsn))
 
 

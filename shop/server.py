@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
 import signal
+import socket
 import tempfile
 import time
 from collections.abc import Callable
-from multiprocessing.connection import wait
+from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
@@ -31,8 +33,25 @@ MIN_HEALTHY_SECONDS = 10.0
 SUPERVISOR_GONE = "supervisor gone"
 
 
-def run_worker(settings: Settings) -> None:
-    """Serve on this process's own uvloop until asked to stop, then drain and exit."""
+def check_address(host: str, port: int) -> None:
+    """Exit with one clear line if HOST:PORT cannot be listened on (in use, unknown host).
+
+    Run before the workers start, so a mistake is one line, not a traceback per worker.
+    """
+    try:
+        probe = socket.create_server((host, port))
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).split(" (while attempting")[0]
+        raise SystemExit(f"cannot listen on {host}:{port}: {reason}") from None
+    probe.close()
+
+
+def run_worker(settings: Settings, ready: Connection | None = None) -> None:
+    """Serve on this process's own uvloop until asked to stop, then drain and exit.
+
+    `ready` receives one message once this worker listens, so the supervisor says
+    "serving" only then.
+    """
     setup_logging(settings.log_level, access_log=settings.access_log)
     try:
         import uvloop
@@ -41,10 +60,10 @@ def run_worker(settings: Settings) -> None:
     except ImportError:  # pragma: no cover - uvloop is not built for every platform
         new_loop = asyncio.new_event_loop
     with asyncio.Runner(loop_factory=new_loop) as runner:
-        runner.run(_serve(settings))
+        runner.run(_serve(settings, ready))
 
 
-async def _serve(settings: Settings) -> None:
+async def _serve(settings: Settings, ready: Connection | None) -> None:
     """Listen until a stop request, then stop listening and let running requests finish.
 
     aiohttp's own signal handling (run_app) raises on every signal, so a second SIGTERM or
@@ -60,7 +79,16 @@ async def _serve(settings: Settings) -> None:
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.host, settings.port, reuse_port=settings.workers > 1)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # taken between the supervisor's check and now
+            log.error("cannot listen on %s:%d: %s", settings.host, settings.port, exc.strerror)
+            raise SystemExit(2) from None
+        if ready is None:
+            log.info("serving on %s:%d", settings.host, settings.port)
+        else:
+            ready.send(os.getpid())
+            ready.close()
         reason = await _stop_requested()
         log.log(
             logging.WARNING if reason == SUPERVISOR_GONE else logging.INFO,
@@ -102,17 +130,37 @@ class Supervisor:
         self._context = multiprocessing.get_context("spawn")
         self._workers: dict[int, tuple[BaseProcess, float]] = {}
         self._stopping = False
+        self._starting: dict[Connection, int | None] = {}
+        self._announced = False
 
     def _spawn(self) -> None:
-        process = self._context.Process(target=run_worker, args=(self._settings,))
+        reader, writer = self._context.Pipe(duplex=False)
+        process = self._context.Process(target=run_worker, args=(self._settings, writer))
         process.start()
+        writer.close()
         self._workers[process.sentinel] = (process, time.monotonic())
+        self._starting[reader] = process.pid
 
     def _stop(self, _signum: int, _frame: FrameType | None) -> None:
         self._stopping = True
         for process, _ in self._workers.values():
             if process.is_alive():
                 process.terminate()
+
+    def _started(self, reader: Connection) -> None:
+        """A worker listens (or died before it could); say "serving" once all first ones do."""
+        del self._starting[reader]
+        with contextlib.suppress(EOFError, OSError):
+            reader.recv()
+        reader.close()
+        if not self._starting and not self._announced and not self._stopping:
+            self._announced = True
+            log.info(
+                "serving on %s:%d with %d workers",
+                self._settings.host,
+                self._settings.port,
+                self._settings.workers,
+            )
 
     def run(self) -> int:
         with tempfile.TemporaryDirectory(prefix="shop-metrics-") as metrics_dir:
@@ -125,16 +173,13 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._stop)
         for _ in range(self._settings.workers):
             self._spawn()
-        log.info(
-            "serving on %s:%d with %d workers",
-            self._settings.host,
-            self._settings.port,
-            self._settings.workers,
-        )
         failed = False
         while self._workers:
-            for sentinel in wait(list(self._workers)):
-                process, started = self._workers.pop(sentinel)  # type: ignore[arg-type]
+            for sentinel in wait([*self._workers, *self._starting]):
+                if isinstance(sentinel, Connection):
+                    self._started(sentinel)
+                    continue
+                process, started = self._workers.pop(sentinel)
                 process.join()
                 multiprocess.mark_process_dead(process.pid)
                 if self._stopping:  # killed by our SIGTERM before its handler was up: fine
@@ -151,16 +196,13 @@ class Supervisor:
 
 def serve(settings: Settings) -> int:
     """Resolve the database (embedded if DATABASE_URL is unset), wait for it, then serve."""
-    dsn = settings.database_url
-    if dsn is None:
-        dsn = embedded.start(settings.embedded_pgdata)
-        asyncio.run(wait_for_database(dsn, settings.db_connect_attempts))
+    check_address(settings.host, settings.port)
+    dsn = embedded.resolve_dsn(settings.database_url, settings.embedded_pgdata)
+    asyncio.run(wait_for_database(dsn, settings.db_connect_attempts))
+    if settings.database_url is None:
         migrate.apply(dsn)
-    else:
-        asyncio.run(wait_for_database(dsn, settings.db_connect_attempts))
     settings = settings.model_copy(update={"database_url": dsn})
     if settings.workers == 1:
-        log.info("serving on %s:%d", settings.host, settings.port)
         run_worker(settings)
         return 0
     return Supervisor(settings).run()

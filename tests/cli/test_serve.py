@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
-from tests.helpers import Server, sample
+from tests.helpers import Server, run_shop, sample
 
 
 async def login(url: str, username: str) -> str:
@@ -61,15 +61,22 @@ async def test_workers_and_restarts_share_one_default_secret(
     assert await db.fetchval("SELECT count(*) FROM app_secrets") == 1
 
 
-async def test_serve_without_database_url_runs_an_embedded_postgres(tmp_path: Path) -> None:
-    server = Server(
-        {"DATABASE_URL": "", "EMBEDDED_PGDATA": str(tmp_path / "pgdata"), "BCRYPT_ROUNDS": "4"}
-    )
+async def test_serve_without_database_url_runs_an_embedded_postgres_that_audit_shares(
+    tmp_path: Path,
+) -> None:
+    embedded = {"DATABASE_URL": "", "EMBEDDED_PGDATA": str(tmp_path / "pgdata")}
+    server = Server({**embedded, "BCRYPT_ROUNDS": "4"})
     try:
         await server.wait_ready(seconds=120)
         token = await login(server.url, "embedded")
         assert await coins(server.url, token) == 1000
+        migrated = await run_shop("migrate", env=embedded)
+        audited = await run_shop("audit", env=embedded)
+        assert await coins(server.url, token) == 1000  # the server's database is still up
     finally:
         code, output = server.stop()
     assert code == 0, output
     assert str(tmp_path / "pgdata") in output
+    assert migrated.returncode == 0, migrated.stderr
+    assert audited.returncode == 0, audited.stderr
+    assert "employees 1, coins held 1000" in audited.stdout
