@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import unicodedata
-from typing import Annotated
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 MAX_AMOUNT = 2**31 - 1
 """Largest amount a transfer may name: the range of the balance column."""
@@ -80,3 +85,124 @@ class InfoResponse(BaseModel):
     coins: int = Field(ge=0)
     inventory: list[InventoryItem]
     coin_history: CoinHistory = Field(alias="coinHistory")
+
+
+class CatalogItem(BaseModel):
+    name: str
+    price: int = Field(ge=1)
+
+
+class ItemsResponse(BaseModel):
+    """GET /api/items: the catalog, in the order shop/catalog.py lists it."""
+
+    items: list[CatalogItem]
+
+
+HISTORY_LIMIT_DEFAULT = 20
+HISTORY_LIMIT_MAX = 100
+
+_CURSOR_VERSION = "h1"
+_CURSOR_TEXT = re.compile(r"h1:([1-9][0-9]{0,18})")
+_CURSOR_CHARS = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_SEQ_MAX = 2**63 - 1
+_BAD_CURSOR = "not a cursor this API gave out; pass the `next` of the previous page"
+
+
+def encode_cursor(seq: int) -> str:
+    """The opaque `next` of a page: base64url (unpadded) of a versioned position."""
+    return base64.urlsafe_b64encode(f"{_CURSOR_VERSION}:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The position `encode_cursor` wrote, or ValueError for anything it could not have written.
+
+    Only the canonical spelling is accepted (re-encoding must give the same text), so one
+    position has one cursor. A cursor is not secret: it only bounds the caller's own rows.
+    """
+    if not _CURSOR_CHARS.fullmatch(cursor):
+        raise ValueError(_BAD_CURSOR)
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError):
+        raise ValueError(_BAD_CURSOR) from None
+    found = _CURSOR_TEXT.fullmatch(text)
+    if found is None or int(found[1]) > _SEQ_MAX or encode_cursor(int(found[1])) != cursor:
+        raise ValueError(_BAD_CURSOR)
+    return int(found[1])
+
+
+def _given_once(value: object) -> object:
+    if isinstance(value, list):
+        raise ValueError("must be given at most once")
+    return value
+
+
+def _limit(value: object) -> int:
+    message = f"must be a whole number from 1 to {HISTORY_LIMIT_MAX}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9:
+        number = int(value)
+    else:
+        raise ValueError(message)
+    if not 1 <= number <= HISTORY_LIMIT_MAX:
+        raise ValueError(message)
+    return number
+
+
+def _cursor(value: object) -> int:
+    if not isinstance(value, str):
+        raise ValueError(_BAD_CURSOR)
+    return decode_cursor(value)
+
+
+class _Query(BaseModel):
+    """A query string, held to the strictness of the request bodies: unknown names are refused,
+    and so is a name given twice, rather than one of its values silently winning."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def from_query(cls, names_and_values: Iterable[tuple[str, str]]) -> Self:
+        """Validate `request.query.items()`; a repeated name arrives as a list and is refused."""
+        grouped: dict[str, str | list[str]] = {}
+        for name, value in names_and_values:
+            if name in grouped:
+                previous = grouped[name]
+                grouped[name] = [*(previous if isinstance(previous, list) else [previous]), value]
+            else:
+                grouped[name] = value
+        return cls.model_validate(grouped)
+
+
+class ItemsQuery(_Query):
+    """GET /api/items takes no parameters."""
+
+
+class HistoryQuery(_Query):
+    limit: Annotated[int, BeforeValidator(_limit), BeforeValidator(_given_once)] = (
+        HISTORY_LIMIT_DEFAULT
+    )
+    before: Annotated[int | None, BeforeValidator(_cursor), BeforeValidator(_given_once)] = None
+
+
+def _utc_seconds(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class HistoryEntry(BaseModel):
+    """One ledger row as its employee sees it; `id` names the row ("transfer-7", "purchase-3")."""
+
+    id: str
+    kind: Literal["sent", "received", "purchase"]
+    counterparty: str | None
+    item: str | None
+    amount: int = Field(ge=1)
+    at: Annotated[datetime, PlainSerializer(_utc_seconds, return_type=str)]
+
+
+class HistoryResponse(BaseModel):
+    """GET /api/history: a page, newest first, and the cursor of the next one (None: the end)."""
+
+    entries: list[HistoryEntry]
+    next: str | None

@@ -1,14 +1,23 @@
-"""Merch: GET /api/buy/{item}."""
+"""Merch: GET /api/items (the catalog, public) and GET /api/buy/{item}."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from shop.http.responses import ok
+from shop.http.chain import public
+from shop.http.responses import json_text, ok
 from shop.keys import CONN, SETTINGS, USER
+from shop.models import ItemsQuery
 from shop.services import merch
 
 routes = web.RouteTableDef()
+
+
+@routes.get("/api/items")
+@public
+async def items(request: web.Request) -> web.Response:
+    ItemsQuery.from_query(request.query.items())
+    return json_text(merch.catalog_json())
 
 
 # Any characters, newlines included (`.` would not match them), so that an empty, odd or

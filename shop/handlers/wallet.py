@@ -1,4 +1,4 @@
-"""The caller's wallet: GET /api/info and POST /api/sendCoin."""
+"""The caller's wallet: GET /api/info, GET /api/history and POST /api/sendCoin."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from aiohttp import web
 
 from shop.http.responses import json_text, ok
 from shop.keys import CONN, SETTINGS, USER, WALLET_CACHE
-from shop.models import SendCoinRequest
+from shop.models import HistoryQuery, SendCoinRequest
 from shop.services import wallet
 
 routes = web.RouteTableDef()
@@ -17,6 +17,13 @@ async def info(request: web.Request) -> web.Response:
     return json_text(
         await wallet.account_info(request[CONN], request[USER], request.app[WALLET_CACHE])
     )
+
+
+@routes.get("/api/history")
+async def history(request: web.Request) -> web.Response:
+    query = HistoryQuery.from_query(request.query.items())
+    page = await wallet.movements(request[CONN], request[USER], query)
+    return json_text(page.model_dump_json())
 
 
 @routes.post("/api/sendCoin")

@@ -1,4 +1,5 @@
-"""The wallet: coin transfers between employees and the /api/info view of one's coins."""
+"""The wallet: coin transfers between employees, and the views of one's coins: /api/info
+(grouped) and /api/history (every movement, page by page)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from shop.errors import (
     UnauthorizedError,
     UnknownRecipientError,
 )
-from shop.repositories import transfers, wallet
+from shop.models import HistoryEntry, HistoryQuery, HistoryResponse, encode_cursor
+from shop.repositories import history, transfers, wallet
 from shop.repositories.outcome import Outcome
 from shop.services.wallet_cache import WalletCache
 
@@ -58,3 +60,37 @@ async def account_info(connection: RequestConnection, caller: Claims, cache: Wal
         raise RuntimeError("wallet body withheld without a held copy")
     cache.reused()
     return held[1]
+
+
+async def movements(
+    connection: RequestConnection, caller: Claims, query: HistoryQuery
+) -> HistoryResponse:
+    """One page of the caller's own movements, newest first, and the cursor of the next page.
+
+    Pages are cut by the ledger's one order (`seq`, migration 0010), never by an offset: a
+    cursor names the last movement shown, and the next page starts below it. Movements that
+    arrive while a client pages are above the first page, so walking the cursors from any
+    first page yields every older movement exactly once, in order. One row more than asked
+    is read to know whether another page exists, so the last page has `next` null.
+    """
+    before = history.NEWEST if query.before is None else query.before
+    rows = await history.page(
+        await connection.get(), caller.user_id, caller.username, before, query.limit + 1
+    )
+    if rows is None:
+        raise UnauthorizedError("employee no longer exists")
+    shown = rows[: query.limit]
+    return HistoryResponse(
+        entries=[
+            HistoryEntry(
+                id=f"{'purchase' if row.kind == 'purchase' else 'transfer'}-{row.id}",
+                kind=row.kind,
+                counterparty=row.counterparty,
+                item=row.item,
+                amount=row.amount,
+                at=row.created_at,
+            )
+            for row in shown
+        ],
+        next=encode_cursor(shown[-1].seq) if len(rows) > query.limit else None,
+    )
