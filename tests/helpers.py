@@ -1,4 +1,4 @@
-"""A thin client for the four endpoints that asserts the status and parses the body."""
+"""A thin client for the endpoints that asserts the status and parses the body."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import aiohttp
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from shop.models import AuthResponse, InfoResponse
+from shop.models import AuthResponse, HistoryResponse, InfoResponse
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -66,6 +66,33 @@ class ShopClient:
     async def buy(self, token: str, item: str, expected_status: int = 200) -> dict[str, Any] | None:
         response = await self.http.get(f"/api/buy/{item}", headers=bearer(token))
         return await expect(response, expected_status)
+
+    async def history(
+        self, token: str, expected_status: int = 200, **params: str | int
+    ) -> HistoryResponse | dict[str, Any]:
+        """One page of /api/history; the error body when a 4xx/5xx is expected."""
+        response = await self.http.get(
+            "/api/history", params={k: str(v) for k, v in params.items()}, headers=bearer(token)
+        )
+        body = await expect(response, expected_status)
+        return HistoryResponse.model_validate(body) if expected_status == 200 else body
+
+    async def walk_history(self, token: str, limit: int) -> list[str]:
+        """Follow `next` from the first page to the last; the ids in the order given."""
+        ids: list[str] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, str | int] = {"limit": limit}
+            if cursor is not None:
+                params["before"] = cursor
+            page = await self.history(token, **params)
+            assert isinstance(page, HistoryResponse)
+            assert len(page.entries) <= limit
+            ids.extend(entry.id for entry in page.entries)
+            if page.next is None:
+                return ids
+            assert page.entries, "a page with a next cursor must not be empty"
+            cursor = page.next
 
 
 @dataclass(frozen=True)

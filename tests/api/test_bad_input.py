@@ -113,6 +113,21 @@ CASES: dict[str, Case] = {
     "buy: newline and control characters": Case("GET", "/api/buy/%F0%B6%8C%80%0A%C3%A4%04"),
     "buy: SQL in item": Case("GET", "/api/buy/pen'%20OR%20'1'='1"),
     "buy: POST": Case("POST", "/api/buy/pen", status=405),
+    # GET /api/history
+    "history: limit zero": Case("GET", "/api/history?limit=0"),
+    "history: limit 101": Case("GET", "/api/history?limit=101"),
+    "history: limit not a number": Case("GET", "/api/history?limit=ten"),
+    "history: negative limit": Case("GET", "/api/history?limit=-1"),
+    "history: limit twice": Case("GET", "/api/history?limit=5&limit=6"),
+    "history: empty cursor": Case("GET", "/api/history?before="),
+    "history: forged cursor": Case("GET", "/api/history?before=aDE6MA"),
+    "history: SQL in cursor": Case("GET", "/api/history?before=1%27%20OR%20%271%27=%271"),
+    "history: offset instead of cursor": Case("GET", "/api/history?offset=20"),
+    "history: no token": Case("GET", "/api/history", status=401, authorized=False),
+    "history: POST": Case("POST", "/api/history", status=405),
+    # GET /api/items
+    "items: unknown parameter": Case("GET", "/api/items?sort=price", authorized=False),
+    "items: POST": Case("POST", "/api/items", status=405, authorized=False),
     # elsewhere
     "info: POST": Case("POST", "/api/info", status=405),
     "info: DELETE": Case("DELETE", "/api/info", status=405),

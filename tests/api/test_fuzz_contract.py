@@ -39,7 +39,7 @@ CHECKS = [
 ]
 
 MAX_EXAMPLES = 100
-"""Per operation; about 20 seconds for the four operations on a quiet machine."""
+"""Per operation; about 20 seconds for the four original operations on a quiet machine."""
 
 SEED = 20250204
 
@@ -61,6 +61,23 @@ def _wait_ready(server: Server, seconds: float = 60) -> None:
         except requests.ConnectionError:
             time.sleep(0.2)
     raise TimeoutError("server did not start")
+
+
+def _give_a_history(url: str, token: str) -> None:
+    """A few movements of every kind, so /api/history answers with entries to check."""
+    peer = requests.post(
+        url + "/api/auth", json={"username": "fuzz-peer", "password": "peer-password"}, timeout=10
+    ).json()["token"]
+    calls = [
+        (token, "POST", "/api/sendCoin", {"toUser": "fuzz-peer", "amount": 5}),
+        (peer, "POST", "/api/sendCoin", {"toUser": "fuzzer", "amount": 3}),
+        (token, "GET", "/api/buy/pen", None),
+    ]
+    for who, method, path, body in calls:
+        response = requests.request(
+            method, url + path, json=body, headers={"Authorization": f"Bearer {who}"}, timeout=10
+        )
+        assert response.status_code == 200, response.text
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +104,7 @@ def fuzz_target(admin_url: str) -> Iterator[FuzzTarget]:
         )
         assert response.status_code == 200, response.text
         token = response.json()["token"]
+        _give_a_history(server.url, token)
         yield FuzzTarget(server.url, url, token)
     finally:
         if server is not None:
@@ -96,7 +114,7 @@ def fuzz_target(admin_url: str) -> Iterator[FuzzTarget]:
                 server.process.kill()
                 raise
             assert code == 0, output
-            for secret in filter(None, (token, TEST_SECRET, "fuzzer-password")):
+            for secret in filter(None, (token, TEST_SECRET, "fuzzer-password", "peer-password")):
                 assert secret not in output, "a secret reached the service's log"
         drop_database(admin_url, name)
 
@@ -209,6 +227,8 @@ def skeleton(document: dict[str, Any]) -> dict[str, object]:
 
 
 def test_served_contract_keeps_paths_methods_statuses_and_fields() -> None:
+    """The four original operations exactly as the assignment fixed them, plus the two the
+    employee web app added (GET /api/items and GET /api/history), and nothing else."""
     document = yaml.safe_load(CONTRACT.read_text())
     errors = ["400", "401", "500"]
 
@@ -218,6 +238,8 @@ def test_served_contract_keeps_paths_methods_statuses_and_fields() -> None:
             ("/api/sendCoin", "post"): ["200", *errors],
             ("/api/buy/{item}", "get"): ["200", *errors],
             ("/api/auth", "post"): ["200", *errors],
+            ("/api/items", "get"): ["200", "400", "500"],
+            ("/api/history", "get"): ["200", *errors],
         },
         "fields": {
             "InfoResponse": ["coinHistory", "coins", "inventory"],
@@ -225,6 +247,9 @@ def test_served_contract_keeps_paths_methods_statuses_and_fields() -> None:
             "AuthRequest": ["password", "username"],
             "AuthResponse": ["token"],
             "SendCoinRequest": ["amount", "toUser"],
+            "ItemsResponse": ["items"],
+            "HistoryResponse": ["entries", "next"],
+            "HistoryEntry": ["amount", "at", "counterparty", "id", "item", "kind"],
         },
         "required": {
             "InfoResponse": ["coins", "inventory", "coinHistory"],
@@ -232,6 +257,9 @@ def test_served_contract_keeps_paths_methods_statuses_and_fields() -> None:
             "AuthRequest": ["username", "password"],
             "AuthResponse": ["token"],
             "SendCoinRequest": ["toUser", "amount"],
+            "ItemsResponse": ["items"],
+            "HistoryResponse": ["entries", "next"],
+            "HistoryEntry": ["id", "kind", "counterparty", "item", "amount", "at"],
         },
         "error": {
             "type": "object",
