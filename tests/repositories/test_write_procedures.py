@@ -15,6 +15,26 @@ ADVISORY_LOCKS = (
 )
 
 
+WAITING_FOR_ADVISORY_LOCK = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks"
+    " WHERE locktype = 'advisory' AND NOT granted AND pid = $1)"
+)
+HANG_GUARD_SECONDS = 30
+"""Only a hang guard: each wait ends on the condition it is waiting for."""
+
+
+async def until_waiting_for_an_advisory_lock(
+    observer: asyncpg.Connection, pid: int, task: asyncio.Task[object]
+) -> None:
+    """Return once backend `pid` waits for an advisory lock (visible only in pg_locks), or
+    once `task` has finished (then it did not wait)."""
+    async with asyncio.timeout(HANG_GUARD_SECONDS):
+        while not task.done():
+            if await observer.fetchval(WAITING_FOR_ADVISORY_LOCK, pid):
+                return
+            await asyncio.sleep(0.02)
+
+
 @pytest.fixture
 async def two_employees(db: asyncpg.Connection) -> None:
     await db.execute(
@@ -71,10 +91,10 @@ async def test_a_writer_waits_for_the_account_lock_instead_of_failing(
         pending = asyncio.create_task(
             transfers.transfer(db, sender=Claims(1, "ann"), receiver_name="ben", amount=7)
         )
-        await asyncio.sleep(0.2)
+        await until_waiting_for_an_advisory_lock(holder, db.get_server_pid(), pending)
         assert not pending.done()
         await holder.execute("SELECT pg_advisory_unlock(2)")
-        outcome = await asyncio.wait_for(pending, 5)
+        outcome = await asyncio.wait_for(pending, HANG_GUARD_SECONDS)
     finally:
         await holder.close()
 
