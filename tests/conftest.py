@@ -59,7 +59,8 @@ def database_url(admin_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def app_settings(database_url: str) -> Settings:
+    """The app's settings for this run (not `settings`: that is hypothesis' decorator)."""
     return Settings(
         database_url=database_url,
         jwt_secret=TEST_SECRET,

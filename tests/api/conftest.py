@@ -18,10 +18,10 @@ from tests.helpers import ShopClient
 @pytest.fixture
 async def client(
     aiohttp_client: Callable[..., Awaitable[TestClient]],
-    settings: Settings,
+    app_settings: Settings,
     db: asyncpg.Connection,
 ) -> ShopClient:
-    return ShopClient(await aiohttp_client(create_app(settings)))
+    return ShopClient(await aiohttp_client(create_app(app_settings)))
 
 
 @dataclass(frozen=True)

@@ -183,11 +183,13 @@ async def test_head_request_does_not_buy_anything(
 
 
 async def test_a_mistake_is_a_400_even_when_every_pooled_connection_is_busy(
-    aiohttp_client: Callable[..., Awaitable[TestClient]], settings: Settings, db: asyncpg.Connection
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
+    app_settings: Settings,
+    db: asyncpg.Connection,
 ) -> None:
     """An unknown item or a transfer to oneself is refused before a connection is waited for,
     so a busy database never turns a client's mistake into a 500."""
-    narrow = settings.model_copy(update={"pool_max_size": 2, "pool_acquire_timeout": 1.0})
+    narrow = app_settings.model_copy(update={"pool_max_size": 2, "pool_acquire_timeout": 1.0})
     shop = ShopClient(await aiohttp_client(create_app(narrow)))
     ann = await shop.auth("ann", "ann-password")
     pool = shop.http.server.app[POOL]

@@ -29,9 +29,9 @@ async def wrong(client: ShopClient, username: str, times: int) -> list[Any]:
 
 
 async def make_client(
-    aiohttp_client: AiohttpClient, settings: Settings, **update: Any
+    aiohttp_client: AiohttpClient, app_settings: Settings, **update: Any
 ) -> ShopClient:
-    return ShopClient(await aiohttp_client(create_app(settings.model_copy(update=update))))
+    return ShopClient(await aiohttp_client(create_app(app_settings.model_copy(update=update))))
 
 
 async def test_fifth_wrong_password_locks_the_name_with_retry_after(
@@ -147,12 +147,12 @@ async def test_failures_older_than_the_window_are_forgotten(
 
 async def test_parallel_wrong_passwords_are_all_counted(
     aiohttp_client: AiohttpClient,
-    settings: Settings,
+    app_settings: Settings,
     make_employee: MakeEmployee,
     db: asyncpg.Connection,
 ) -> None:
     alice = await make_employee()
-    lenient = await make_client(aiohttp_client, settings, login_max_failures=100)
+    lenient = await make_client(aiohttp_client, app_settings, login_max_failures=100)
 
     responses = await asyncio.gather(
         *(attempt(lenient, alice.username, f"guess-{n}") for n in range(20))
@@ -165,13 +165,13 @@ async def test_parallel_wrong_passwords_are_all_counted(
 
 async def test_lock_holds_across_app_instances(
     aiohttp_client: AiohttpClient,
-    settings: Settings,
+    app_settings: Settings,
     client: ShopClient,
     make_employee: MakeEmployee,
 ) -> None:
     alice = await make_employee()
     await wrong(client, alice.username, 5)
-    other_worker = await make_client(aiohttp_client, settings)
+    other_worker = await make_client(aiohttp_client, app_settings)
 
     response = await attempt(other_worker, alice.username, alice.password)
 
@@ -180,11 +180,11 @@ async def test_lock_holds_across_app_instances(
 
 
 async def test_limits_come_from_settings(
-    aiohttp_client: AiohttpClient, settings: Settings, make_employee: MakeEmployee
+    aiohttp_client: AiohttpClient, app_settings: Settings, make_employee: MakeEmployee
 ) -> None:
     alice = await make_employee()
     strict = await make_client(
-        aiohttp_client, settings, login_max_failures=1, login_lockout_seconds=7
+        aiohttp_client, app_settings, login_max_failures=1, login_lockout_seconds=7
     )
 
     response = await attempt(strict, alice.username, "wrong")

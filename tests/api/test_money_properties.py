@@ -184,9 +184,9 @@ async def scenario(
 )
 @given(ops=st.lists(operations, max_size=25))
 def test_any_sequence_of_operations_follows_the_rules_and_keeps_the_books(
-    settings: Settings, ops: list[Operation]
+    app_settings: Settings, ops: list[Operation]
 ) -> None:
-    asyncio.run(scenario(settings, ops))
+    asyncio.run(scenario(app_settings, ops))
 
 
 @settings(
@@ -197,6 +197,6 @@ def test_any_sequence_of_operations_follows_the_rules_and_keeps_the_books(
 )
 @given(ops=st.lists(operations, min_size=5, max_size=25))
 def test_concurrent_operations_apply_each_accepted_one_exactly_once(
-    settings: Settings, ops: list[Operation]
+    app_settings: Settings, ops: list[Operation]
 ) -> None:
-    asyncio.run(scenario(settings, ops, concurrently=True))
+    asyncio.run(scenario(app_settings, ops, concurrently=True))

@@ -30,11 +30,11 @@ async def proxy(database_url: str) -> AsyncIterator[DatabaseProxy]:
 
 
 @pytest.fixture
-def fault_settings(settings: Settings, proxy: DatabaseProxy) -> Settings:
-    """The suite's settings, through the proxy, with short timeouts so faults show fast."""
-    assert settings.database_url is not None
-    url = URL(settings.database_url).with_host("127.0.0.1").with_port(proxy.port)
-    return settings.model_copy(
+def fault_settings(app_settings: Settings, proxy: DatabaseProxy) -> Settings:
+    """The suite's app_settings, through the proxy, with short timeouts so faults show fast."""
+    assert app_settings.database_url is not None
+    url = URL(app_settings.database_url).with_host("127.0.0.1").with_port(proxy.port)
+    return app_settings.model_copy(
         update={
             "database_url": str(url),
             "pool_acquire_timeout": ACQUIRE_TIMEOUT,

@@ -30,10 +30,10 @@ figures = logging.getLogger("tests.faults.figures")
 GRACE_SECONDS = 10.0
 
 
-def server_env(settings: Settings, **overrides: str) -> dict[str, str]:
-    assert settings.database_url is not None
+def server_env(app_settings: Settings, **overrides: str) -> dict[str, str]:
+    assert app_settings.database_url is not None
     return {
-        "DATABASE_URL": settings.database_url,
+        "DATABASE_URL": app_settings.database_url,
         "JWT_SECRET": TEST_SECRET,
         "WORKERS": "2",
         "BCRYPT_ROUNDS": "4",
@@ -114,12 +114,12 @@ async def poll(check: Callable[[], Awaitable[bool]], seconds: float = 20) -> Non
 
 @pytest.mark.parametrize("how", ["sigterm", "ctrl-c", "sigterm-twice"])
 async def test_stop_signal_stops_accepting_then_finishes_accepted_requests_and_exits_zero(
-    settings: Settings, db: asyncpg.Connection, http: aiohttp.ClientSession, how: str
+    app_settings: Settings, db: asyncpg.Connection, http: aiohttp.ClientSession, how: str
 ) -> None:
     """SIGTERM to the supervisor (docker stop), SIGINT to every process (Ctrl-C), or SIGTERM
     again while draining: a second signal must not cut the drain short.
     """
-    server = Server(server_env(settings, STATEMENT_TIMEOUT_MS="30000"))
+    server = Server(server_env(app_settings, STATEMENT_TIMEOUT_MS="30000"))
     try:
         await server.wait_ready()
         tokens = await register(http, server.url, ["target", *(f"payer{i}" for i in range(8))])
@@ -170,9 +170,9 @@ async def test_stop_signal_stops_accepting_then_finishes_accepted_requests_and_e
 
 
 async def test_sigterm_under_load_applies_exactly_the_acknowledged_requests(
-    settings: Settings, db: asyncpg.Connection, http: aiohttp.ClientSession
+    app_settings: Settings, db: asyncpg.Connection, http: aiohttp.ClientSession
 ) -> None:
-    async with under_load(server_env(settings), http) as (server, _, traffic):
+    async with under_load(server_env(app_settings), http) as (server, _, traffic):
         signalled = time.monotonic()
         server.terminate()
         code = await server.wait_exit()
@@ -194,9 +194,9 @@ async def test_sigterm_under_load_applies_exactly_the_acknowledged_requests(
 
 
 async def test_sigkill_under_load_loses_no_acknowledged_coin(
-    settings: Settings, db: asyncpg.Connection, http: aiohttp.ClientSession, database_url: str
+    app_settings: Settings, db: asyncpg.Connection, http: aiohttp.ClientSession, database_url: str
 ) -> None:
-    env = server_env(settings)
+    env = server_env(app_settings)
     async with under_load(env, http) as (server, tokens, traffic):
         server.kill()
         killed_at = time.monotonic()
@@ -253,9 +253,9 @@ class _Rooted:
 
 
 async def test_workers_drain_and_exit_when_the_supervisor_is_killed(
-    settings: Settings, http: aiohttp.ClientSession
+    app_settings: Settings, http: aiohttp.ClientSession
 ) -> None:
-    server = Server(server_env(settings))
+    server = Server(server_env(app_settings))
     try:
         await server.wait_ready()
         server.process.kill()  # SIGKILL to the supervisor alone: its workers are orphans
@@ -276,10 +276,10 @@ async def test_workers_drain_and_exit_when_the_supervisor_is_killed(
 
 
 async def test_requests_running_past_the_grace_period_are_cancelled_unapplied(
-    settings: Settings, db: asyncpg.Connection, http: aiohttp.ClientSession
+    app_settings: Settings, db: asyncpg.Connection, http: aiohttp.ClientSession
 ) -> None:
     grace = 1.0
-    env = server_env(settings, SHUTDOWN_GRACE_SECONDS=str(grace), STATEMENT_TIMEOUT_MS="30000")
+    env = server_env(app_settings, SHUTDOWN_GRACE_SECONDS=str(grace), STATEMENT_TIMEOUT_MS="30000")
     server = Server(env)
     try:
         await server.wait_ready()
