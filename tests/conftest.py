@@ -14,7 +14,23 @@ from yarl import URL
 from shop.config import Settings
 from shop.db import embedded, migrate
 
-TABLES = "users, transfers, purchases, transfer_totals, inventory, login_failures"
+TABLES = frozenset(
+    {
+        "users",
+        "transfers",
+        "purchases",
+        "transfer_totals",
+        "inventory",
+        "app_secrets",
+        "login_failures",
+    }
+)
+"""Every table the migrations create."""
+
+KEPT_BETWEEN_TESTS = frozenset({"app_secrets"})
+"""The deployment's own JWT key: made once, like in production, whichever test comes first."""
+
+EMPTY_TABLES = f"TRUNCATE {', '.join(sorted(TABLES - KEPT_BETWEEN_TESTS))} RESTART IDENTITY CASCADE"
 
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnop-0123456789-abcdefghijklmn"
 
@@ -73,10 +89,19 @@ def app_settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    """A direct connection for setting up and checking state; tables emptied first."""
+async def empty_tables(database_url: str) -> None:
+    """Start the test on empty tables, with ids counting from 1 again."""
     conn = await asyncpg.connect(database_url)
-    await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    try:
+        await conn.execute(EMPTY_TABLES)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def db(database_url: str, empty_tables: None) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection for setting up and checking state, on empty tables."""
+    conn = await asyncpg.connect(database_url)
     try:
         yield conn
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -19,7 +18,7 @@ from tests.helpers import ShopClient
 async def client(
     aiohttp_client: Callable[..., Awaitable[TestClient]],
     app_settings: Settings,
-    db: asyncpg.Connection,
+    empty_tables: None,
 ) -> ShopClient:
     return ShopClient(await aiohttp_client(create_app(app_settings)))
 

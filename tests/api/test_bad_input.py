@@ -185,7 +185,7 @@ async def test_head_request_does_not_buy_anything(
 async def test_a_mistake_is_a_400_even_when_every_pooled_connection_is_busy(
     aiohttp_client: Callable[..., Awaitable[TestClient]],
     app_settings: Settings,
-    db: asyncpg.Connection,
+    empty_tables: None,
 ) -> None:
     """An unknown item or a transfer to oneself is refused before a connection is waited for,
     so a busy database never turns a client's mistake into a 500."""

@@ -23,7 +23,7 @@ from shop.config import Settings
 from shop.models import MAX_AMOUNT
 from shop.services.accounts import STARTING_BALANCE
 from shop.services.audit import run_audit
-from tests.conftest import TABLES
+from tests.conftest import EMPTY_TABLES
 from tests.helpers import ShopClient, bearer
 
 EMPLOYEES = 4
@@ -153,7 +153,7 @@ async def scenario(
 ) -> None:
     conn = await asyncpg.connect(app_settings.database_url)
     try:
-        await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+        await conn.execute(EMPTY_TABLES)
         async with TestClient(TestServer(create_app(app_settings))) as http:
             client = ShopClient(http)
             tokens = await login_all(client)

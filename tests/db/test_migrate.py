@@ -8,18 +8,8 @@ import asyncpg
 import pytest
 
 from shop.db import migrate
-from tests.conftest import create_database, drop_database
+from tests.conftest import TABLES, create_database, drop_database
 from tests.helpers import run_shop
-
-TABLES = {
-    "users",
-    "transfers",
-    "purchases",
-    "transfer_totals",
-    "inventory",
-    "app_secrets",
-    "login_failures",
-}
 
 
 async def tables(url: str) -> set[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 from yarl import URL
@@ -48,6 +47,6 @@ def fault_settings(app_settings: Settings, proxy: DatabaseProxy) -> Settings:
 async def client(
     aiohttp_client: Callable[..., Awaitable[TestClient]],
     fault_settings: Settings,
-    db: asyncpg.Connection,
+    empty_tables: None,
 ) -> ShopClient:
     return ShopClient(await aiohttp_client(create_app(fault_settings)))
