@@ -16,11 +16,11 @@ INT4_MAX = 2**31 - 1
 
 
 @pytest.fixture
-async def server(settings: Settings, db: asyncpg.Connection) -> AsyncIterator[Server]:
-    """`shop serve` with two workers on the test database (emptied by `db`)."""
+async def server(app_settings: Settings, empty_tables: None) -> AsyncIterator[Server]:
+    """`shop serve` with two workers on the test database."""
     served = Server(
         {
-            "DATABASE_URL": settings.database_url or "",
+            "DATABASE_URL": app_settings.database_url or "",
             "JWT_SECRET": TEST_SECRET,
             "WORKERS": "2",
             "BCRYPT_ROUNDS": "4",
