@@ -97,6 +97,9 @@ async def test_40_simultaneous_t_shirt_purchases_give_exactly_12(
 
     statuses = sorted(r.status for r in responses)
     assert statuses == [200] * 12 + [400] * 28
+    refusals = [await r.json() for r in responses if r.status == 400]
+    # Only the twelfth purchase takes the balance below a price: every refusal sees 40.
+    assert refusals == [{"errors": "not enough coins: balance 40, price 80"}] * 28
     info = await client.info(employee.token)
     assert info is not None
     assert info.coins == 40

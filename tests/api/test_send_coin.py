@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 
 import asyncpg
 
@@ -121,19 +122,26 @@ async def test_300_random_transfers_among_10_employees_conserve_coins(
     rng = random.Random(2025)
     pairs = [tuple(rng.sample(team, 2)) for _ in range(300)]
 
+    amounts = [rng.randint(1, 400) for _ in pairs]
     responses = await asyncio.gather(
         *(
             client.http.post(
                 "/api/sendCoin",
-                json={"toUser": receiver.username, "amount": rng.randint(1, 400)},
+                json={"toUser": receiver.username, "amount": amount},
                 headers=bearer(sender.token),
             )
-            for sender, receiver in pairs
+            for (sender, receiver), amount in zip(pairs, amounts, strict=True)
         )
     )
 
     statuses = [r.status for r in responses]
     assert set(statuses) <= {200, 400}
+    for response, amount in zip(responses, amounts, strict=True):
+        if response.status == 400:  # only ever for want of coins, and it says so
+            error = (await response.json())["errors"]
+            refused = re.fullmatch(r"not enough coins: balance (\d+), amount (\d+)", error)
+            assert refused is not None, error
+            assert int(refused[1]) < amount == int(refused[2]), error
     assert statuses.count(200) > 100
     assert await db.fetchval("SELECT sum(balance) FROM users") == 10_000
     assert await db.fetchval("SELECT min(balance) FROM users") >= 0
