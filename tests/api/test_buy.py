@@ -8,11 +8,32 @@ import asyncpg
 import pytest
 
 from shop.catalog import PRICES
+from shop.models import ItemsResponse
 from tests.api.conftest import MakeEmployee
-from tests.helpers import ShopClient
+from tests.helpers import ShopClient, expect
+
+ASSIGNMENT_PRICES = {
+    "t-shirt": 80,
+    "cup": 20,
+    "book": 50,
+    "pen": 10,
+    "powerbank": 200,
+    "hoody": 300,
+    "umbrella": 200,
+    "socks": 10,
+    "wallet": 50,
+    "pink-hoody": 500,
+}
+"""The price list the assignment gives: what a buyer must be charged, not a copy of the code's."""
 
 
-@pytest.mark.parametrize(("item", "price"), sorted(PRICES.items()))
+async def test_the_listed_catalog_is_the_assignments(client: ShopClient) -> None:
+    listed = ItemsResponse.model_validate(await expect(await client.http.get("/api/items"), 200))
+
+    assert {item.name: item.price for item in listed.items} == ASSIGNMENT_PRICES
+
+
+@pytest.mark.parametrize(("item", "price"), sorted(ASSIGNMENT_PRICES.items()))
 async def test_buying_an_item_debits_its_price_and_adds_it_to_inventory(
     client: ShopClient, make_employee: MakeEmployee, item: str, price: int
 ) -> None:

@@ -7,21 +7,6 @@ from shop.errors import UnknownItemError
 from shop.http.responses import status_of
 
 
-def test_catalog_has_the_ten_items_at_their_prices() -> None:
-    assert dict(PRICES) == {
-        "t-shirt": 80,
-        "cup": 20,
-        "book": 50,
-        "pen": 10,
-        "powerbank": 200,
-        "hoody": 300,
-        "umbrella": 200,
-        "socks": 10,
-        "wallet": 50,
-        "pink-hoody": 500,
-    }
-
-
 def test_price_of_known_item() -> None:
     assert price_of("pink-hoody") == 500
 
