@@ -57,36 +57,6 @@ class AuthResponse(BaseModel):
     token: str
 
 
-class InventoryItem(BaseModel):
-    type: str
-    quantity: int = Field(ge=1)
-
-
-class ReceivedEntry(BaseModel):
-    from_user: str = Field(alias="fromUser")
-    amount: int = Field(ge=1)
-
-
-class SentEntry(BaseModel):
-    to_user: str = Field(alias="toUser")
-    amount: int = Field(ge=1)
-
-
-class CoinHistory(BaseModel):
-    received: list[ReceivedEntry]
-    sent: list[SentEntry]
-
-
-class InfoResponse(BaseModel):
-    """The shape of GET /api/info; the body itself is built by one SQL statement."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    coins: int = Field(ge=0)
-    inventory: list[InventoryItem]
-    coin_history: CoinHistory = Field(alias="coinHistory")
-
-
 class CatalogItem(BaseModel):
     name: str
     price: int = Field(ge=1)

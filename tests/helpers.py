@@ -18,7 +18,8 @@ import aiohttp
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from shop.models import AuthResponse, HistoryResponse, InfoResponse
+from shop.models import AuthResponse, HistoryResponse
+from tests.contract import InfoResponse
 
 
 def bearer(token: str) -> dict[str, str]:
