@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import factory
 
-from shop.models import AuthRequest, SendCoinRequest
+from shop.models import AuthRequest
 
 
 class CredentialsFactory(factory.Factory):
@@ -13,11 +13,3 @@ class CredentialsFactory(factory.Factory):
 
     username = factory.Sequence(lambda n: f"employee{n}")
     password = factory.Sequence(lambda n: f"secret-{n}")
-
-
-class TransferFactory(factory.Factory):
-    class Meta:
-        model = SendCoinRequest
-
-    toUser = factory.Sequence(lambda n: f"employee{n}")  # noqa: N815 - the contract's name
-    amount = 1
