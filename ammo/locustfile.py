@@ -32,6 +32,7 @@ import gevent
 from locust import FastHttpUser, constant, events, task
 from locust.env import Environment
 from locust.runners import Runner
+from thresholds import SHORTFALL
 
 from shop.auth.tokens import TokenCodec
 
@@ -42,8 +43,6 @@ SERVICE_PIDS = {int(p) for p in os.environ.get("LOAD_SERVICE_PIDS", "").split() 
 INFO_RATE = float(os.environ.get("LOAD_INFO_RATE", "500"))
 STOP_P99_MS = float(os.environ.get("LOAD_STOP_P99_MS", "0"))
 STEPS_CSV = os.environ.get("LOAD_STEPS_CSV", "")
-SHORTFALL = 0.97
-"""A step that reached less than this share of its rate counts as failed."""
 
 # Each run logs in as load employees of its own (accounts.LOAD: rich enough for any
 # scenario), so one scenario never inherits the spent wallets of the one before.

@@ -26,10 +26,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from thresholds import SHORTFALL
 
 MIXED_P99_MS = 50.0
 HOT_P99_MS = 100.0
-SHORTFALL = 0.97
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
