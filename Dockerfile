@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The service image; the `test` stage adds the test dependencies for docker-compose.test.yml.
 FROM python:3.11-slim AS base
 ENV PYTHONDONTWRITEBYTECODE=1 \
