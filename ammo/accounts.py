@@ -14,6 +14,9 @@ Ids are assigned by the seeder, so a scenario can name an employee without askin
                      500 coins from 8 or 9 of the others, so about 5,000-5,500 coins, and a
                      scenario never runs one dry (a user at 10 requests/s of the mixed load
                      spends about 16 coins/s)
+
+A smaller seed (`--employees`, for the smoke test) keeps the special ids and shrinks the two
+ordinary ranges; `ordinary(n)` and `load(n)` give them for a seed of n employees.
 """
 
 from __future__ import annotations
@@ -27,12 +30,23 @@ DONORS = range(102, 222)
 COLLECTORS = range(222, 232)
 NEWCOMER = 232
 HOT = 233
-ORDINARY = range(1001, EMPLOYEES + 1)
-LOAD = range(1001, 11_001)
+FIRST_ORDINARY = 1001
+MIN_EMPLOYEES = 1100
+"""The smallest seed: the special ids plus 100 ordinary employees."""
 BENEFACTION = 500
 
 CHEAP_ITEMS = ("pen", "socks", "cup")
 """Items a load user buys: cheap enough that a 1,000-coin employee can buy for a long while."""
+
+
+def ordinary(employees: int = EMPLOYEES) -> range:
+    """The ordinary employees of a seed of this size."""
+    return range(FIRST_ORDINARY, employees + 1)
+
+
+def load(employees: int = EMPLOYEES) -> range:
+    """The load employees (scenarios log in as these) of a seed of this size."""
+    return range(FIRST_ORDINARY, min(11_000, employees) + 1)
 
 
 def name(user_id: int) -> str:

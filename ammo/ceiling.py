@@ -4,7 +4,7 @@ GET /api/ceiling verifies the bearer JWT with the service's own codec and runs o
 `SELECT balance` through a pool built exactly like the service's. Start one process per
 worker on the same port (SO_REUSEPORT), as `shop serve` does:
 
-    DATABASE_URL=... JWT_SECRET=... PORT=8090 python ammo/ceiling.py
+    DATABASE_URL=... JWT_SECRET=... PORT=8090 python -m ammo.ceiling
 """
 
 from __future__ import annotations

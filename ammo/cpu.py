@@ -1,15 +1,18 @@
 """CPU time of the machine and of each part of the benchmark, from Linux /proc.
 
-Groups: the service (the given pids and their children), locust, PostgreSQL backends serving
-DBNAME (their process title names the database) and everything else on the machine. Two
-snapshots taken around a measured window tell how much of the machine each part used and how
-much other work was running at the same time. The locustfile takes them around each step.
+Groups: the service (the given pids and their children), locust (the calling process and its
+children: the load generator's own cost), PostgreSQL backends serving DBNAME (their process
+title names the database), extra components named by a substring of their command line (a
+proxy, a pooler) and everything else on the machine. Two snapshots taken around a measured
+window tell how much of the machine each part used and how much other work was running at the
+same time. The locustfile takes them around each step.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -45,23 +48,34 @@ def processes() -> dict[int, tuple[int, str, float]]:
     return found
 
 
-def snapshot(dbname: str, roots: set[int]) -> dict[str, object]:
+def _tree(procs: dict[int, tuple[int, str, float]], roots: set[int]) -> set[int]:
+    """The roots and their descendants (three generations are enough here)."""
+    found = set(roots)
+    for _ in range(3):
+        found |= {pid for pid, (ppid, _, _) in procs.items() if ppid in found}
+    return found
+
+
+def snapshot(
+    dbname: str, roots: set[int], components: Mapping[str, str] | None = None
+) -> dict[str, object]:
     procs = processes()
-    service = set(roots)
-    for _ in range(3):  # children and grandchildren of the service roots
-        service |= {pid for pid, (ppid, _, _) in procs.items() if ppid in service}
-    groups = {"service": 0.0, "locust": 0.0, "postgres": 0.0}
-    pids: dict[str, dict[int, float]] = {name: {} for name in groups}
-    for pid, (_, cmdline, cpu) in procs.items():
+    service = _tree(procs, roots)
+    locust = _tree(procs, {os.getpid()})
+    extra = dict(components or {})
+    pids: dict[str, dict[int, float]] = {g: {} for g in ("service", "locust", "postgres", *extra)}
+    for pid, (_, cmdline, used) in procs.items():
         if pid in service:
             group = "service"
-        elif "locust" in cmdline:
+        elif pid in locust:
             group = "locust"
         elif cmdline.startswith("postgres:") and f" {dbname} " in cmdline:
             group = "postgres"
         else:
-            continue
-        pids[group][pid] = cpu
+            group = next((label for label, part in extra.items() if part in cmdline), "")
+            if not group:
+                continue
+        pids[group][pid] = used
     busy, total, stolen = machine()
     return {"time": time.time(), "busy": busy, "total": total, "stolen": stolen, "pids": pids}
 

@@ -1,6 +1,6 @@
 """Measure how many bcrypt verifications per second this machine does with N threads.
 
-    python ammo/hash_capacity.py THREADS ROUNDS OUT.json
+    python -m ammo.hash_capacity THREADS ROUNDS
 
 The login storm is judged against this: logins "at the hashing capacity of the machine" means
 the storm's logins/s come close to it. Runs with nothing else of the benchmark running.
@@ -13,18 +13,17 @@ import sys
 import threading
 import time
 
-import accounts
 from passlib.context import CryptContext
 
-SECONDS = 4.0
+from ammo import accounts
 
 
-def main() -> int:
-    threads, rounds, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def measure(threads: int, rounds: int, seconds: float = 4.0) -> dict[str, float]:
+    """Verifications per second of `threads` threads hashing for `seconds`."""
     context = CryptContext(schemes=["bcrypt"], bcrypt__rounds=rounds)
     digest = context.hash(accounts.PASSWORD)
     done = [0] * threads
-    deadline = time.monotonic() + SECONDS
+    deadline = time.monotonic() + seconds
 
     def spin(slot: int) -> None:
         while time.monotonic() < deadline:
@@ -38,10 +37,11 @@ def main() -> int:
     for worker in workers:
         worker.join()
     rate = sum(done) / (time.monotonic() - started)
-    result = {"threads": threads, "rounds": rounds, "verifies_per_s": round(rate, 1)}
-    with open(out, "w") as f:
-        json.dump(result, f)
-    print(json.dumps(result))
+    return {"threads": threads, "rounds": rounds, "verifies_per_s": round(rate, 1)}
+
+
+def main() -> int:
+    print(json.dumps(measure(int(sys.argv[1]), int(sys.argv[2]))))
     return 0
 
 

@@ -1,18 +1,15 @@
-"""Employee-like load on the coin API. Pick the scenario by naming its user classes:
+"""Employee-like load on the coin API; `python -m ammo run` starts one locust per scenario.
 
-    locust -f ammo/locustfile.py --headless -u 150 -r 75 MixedEmployee
-    locust -f ammo/locustfile.py --headless -u 150 -r 75 HotColleagueEmployee
-    locust -f ammo/locustfile.py --headless -u 66 -r 66 InfoReader StormLogin
-    locust -f ammo/locustfile.py --headless -u 64 -r 64 CeilingUser
+The user classes (which one a scenario runs is in ammo/scenarios.py):
+MixedEmployee, HotColleagueEmployee, InfoReader + StormLogin (the login storm), CeilingUser.
 
 Every employee logs in once in on_start and reuses its token. Once all of them hold a token,
-the statistics are reset and the measured part begins: the paced classes run at the rates in
-LOAD_RATE_STEPS (requests/s for the whole class, "max" for as fast as it goes; RATE:SECONDS
-to give a step its own length, else LOAD_STEP_SECONDS), then the run stops by itself. CPU
-used by the service (LOAD_SERVICE_PIDS and children), PostgreSQL (LOAD_DBNAME), locust and
-the rest of the machine is recorded per step. Exact per-step percentiles are written to
-LOAD_STEPS_CSV. With LOAD_STOP_P99_MS set, stepping stops after the first step whose p99
-exceeds it or that had failures or fell short of its rate (finding the highest good rate).
+the statistics are reset and the measured part begins: the paced classes run at each step's
+rate (requests/s for the whole class, None for as fast as it goes), then the run stops by
+itself. The steps and where the results go come from the driver's plan (ammo/plan.py, the
+AMMO_PLAN variable). CPU used by the service, PostgreSQL, locust, any extra components and
+the rest of the machine is recorded per step, with exact per-step percentiles, in the plan's
+steps CSV. In a search, stepping stops after the first step that misses the SLO.
 """
 
 from __future__ import annotations
@@ -26,27 +23,22 @@ import uuid
 from collections import defaultdict
 from typing import ClassVar
 
-import accounts
-import cpu
 import gevent
 from locust import FastHttpUser, constant, events, task
 from locust.env import Environment
 from locust.runners import Runner
-from thresholds import SHORTFALL
 
+from ammo import accounts, cpu
+from ammo.plan import Plan
 from shop.auth.tokens import TokenCodec
 
-STEP_SECONDS = float(os.environ.get("LOAD_STEP_SECONDS", "60"))
-RATE_STEPS = [s.strip() for s in os.environ.get("LOAD_RATE_STEPS", "1000").split(",")]
-DBNAME = os.environ.get("LOAD_DBNAME", "")
-SERVICE_PIDS = {int(p) for p in os.environ.get("LOAD_SERVICE_PIDS", "").split() if p}
-INFO_RATE = float(os.environ.get("LOAD_INFO_RATE", "500"))
-STOP_P99_MS = float(os.environ.get("LOAD_STOP_P99_MS", "0"))
-STEPS_CSV = os.environ.get("LOAD_STEPS_CSV", "")
+PLAN = Plan.from_env()
+ORDINARY = accounts.ordinary(PLAN.employees)
 
-# Each run logs in as load employees of its own (accounts.LOAD: rich enough for any
-# scenario), so one scenario never inherits the spent wallets of the one before.
-_employees = random.sample(accounts.LOAD, 2_000)
+# Each run logs in as load employees of its own (rich enough for any scenario), so one
+# scenario never inherits the spent wallets of the one before.
+_load = accounts.load(PLAN.employees)
+_employees = random.sample(_load, min(2_000, len(_load)))
 _broke = list(accounts.DONORS)
 
 
@@ -60,16 +52,11 @@ class Clock:
     failures: ClassVar[dict[tuple[int, str], int]] = defaultdict(int)
 
 
-def _parse_rate(label: str) -> float | None:
-    return None if label == "max" else float(label)
-
-
 class Employee(FastHttpUser):
     """A logged-in employee; subclasses say what it does and at what share of the rate."""
 
     abstract = True
     host = "http://127.0.0.1:8080"
-    paced_by_steps = True
     ready = 0
 
     def on_start(self) -> None:
@@ -92,7 +79,7 @@ class Employee(FastHttpUser):
             return resp.json()["token"]
 
     def class_rate(self) -> float | None:
-        return Clock.rate if self.paced_by_steps else INFO_RATE
+        return PLAN.fixed_rates.get(type(self).__name__, Clock.rate)
 
     def wait_time(self) -> float:
         """Constant arrival rate: class rate / its users each; catch up at most one slot."""
@@ -162,9 +149,9 @@ class MixedEmployee(Employee):
 
     @task(1)
     def send_to_colleague(self) -> None:
-        colleague = random.choice(accounts.ORDINARY)
+        colleague = random.choice(ORDINARY)
         while colleague == self.user_id:
-            colleague = random.choice(accounts.ORDINARY)
+            colleague = random.choice(ORDINARY)
         self.send(accounts.name(colleague), random.randint(1, 5))
 
 
@@ -181,10 +168,9 @@ class HotColleagueEmployee(Employee):
 
 
 class InfoReader(Employee):
-    """Keeps reading /api/info at LOAD_INFO_RATE (the whole class) during a login storm."""
+    """Keeps reading /api/info at its own fixed rate (the whole class) during a login storm."""
 
-    paced_by_steps = False
-    fixed_count = 50
+    fixed_count = PLAN.fixed_users.get("InfoReader", 0)
 
     @task
     def read_info(self) -> None:
@@ -196,7 +182,7 @@ class StormLogin(FastHttpUser):
 
     host = Employee.host
     wait_time = constant(0)
-    fixed_count = 16
+    fixed_count = PLAN.fixed_users.get("StormLogin", 0)
     _run = uuid.uuid4().hex[:8]
     _new = 0
 
@@ -209,7 +195,7 @@ class StormLogin(FastHttpUser):
             StormLogin._new += 1
             username, name = f"storm-{self._run}-{StormLogin._new}", "/api/auth [first login]"
         else:
-            username, name = accounts.name(random.choice(accounts.ORDINARY)), "/api/auth [again]"
+            username, name = accounts.name(random.choice(ORDINARY)), "/api/auth [again]"
         body = {"username": username, "password": accounts.PASSWORD}
         with self.client.post("/api/auth", json=body, name=name, catch_response=True) as resp:
             if resp.status_code != 200:
@@ -223,7 +209,7 @@ class CeilingUser(Employee):
     """
 
     def login(self, username: str, name: str) -> str:
-        codec = TokenCodec(os.environ["JWT_SECRET"], 3600)
+        codec = TokenCodec(os.environ["JWT_SECRET"], 3600)  # the ceiling app's secret
         return codec.issue(self.user_id, username)
 
     @task
@@ -245,7 +231,7 @@ def _percentile(ordered: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def _step_rows(step: int, label: str, seconds: float) -> list[dict[str, object]]:
+def _step_rows(step: int, rate: float | None, seconds: float) -> list[dict[str, object]]:
     rows = []
     names = sorted({name for (s, name) in Clock.samples if s == step})
     everything: list[float] = []
@@ -261,7 +247,7 @@ def _step_rows(step: int, label: str, seconds: float) -> list[dict[str, object]]
         rows.append(
             {
                 "step": step,
-                "target_rps": label,
+                "target_rps": "max" if rate is None else f"{rate:g}",
                 "name": name,
                 "seconds": round(seconds, 2),
                 "requests": len(times),
@@ -274,6 +260,14 @@ def _step_rows(step: int, label: str, seconds: float) -> list[dict[str, object]]
             }
         )
     return rows
+
+
+def _missed(rows: list[dict[str, object]], rate: float | None) -> bool:
+    """In a search, whether this step missed the SLO (so the next, faster one is not run)."""
+    if PLAN.stop is None:
+        return False
+    row = next((r for r in rows if r["name"] == PLAN.stop.endpoint), None)
+    return row is None or not PLAN.stop.met(row, rate)
 
 
 def _drive(environment: Environment) -> None:
@@ -292,32 +286,30 @@ def _drive(environment: Environment) -> None:
     gc.collect()
     gc.freeze()
     print(f"warm-up done: {Employee.ready} employees hold a token; measuring", flush=True)
+    service = set(PLAN.service_pids)
     rows: list[dict[str, object]] = []
-    for step, spec in enumerate(RATE_STEPS):
-        label, _, duration = spec.partition(":")
-        Clock.rate = _parse_rate(label)
+    for step, (rate, duration) in enumerate(PLAN.steps):
+        Clock.rate = rate
         Clock.users = dict(runner.user_classes_count)  # a walk over every user: not per task
         Clock.step = step
-        before = cpu.snapshot(DBNAME, SERVICE_PIDS)
+        before = cpu.snapshot(PLAN.dbname, service, PLAN.components)
         started = time.monotonic()
-        gevent.sleep(float(duration or STEP_SECONDS))
+        gevent.sleep(duration)
         seconds = time.monotonic() - started
-        used = cpu.usage(before, cpu.snapshot(DBNAME, SERVICE_PIDS))
-        step_rows = [row | used for row in _step_rows(step, label, seconds)]
+        used = cpu.usage(before, cpu.snapshot(PLAN.dbname, service, PLAN.components))
+        step_rows = [row | used for row in _step_rows(step, rate, seconds)]
         rows += step_rows
         total = step_rows[-1]
         print(
-            f"step {step} target {label}/s: {total['rps']}/s p50 {total['p50_ms']} ms "
-            f"p99 {total['p99_ms']} ms failures {total['failures']}",
+            f"step {step} target {total['target_rps']}/s: {total['rps']}/s "
+            f"p50 {total['p50_ms']} ms p99 {total['p99_ms']} ms failures {total['failures']}",
             flush=True,
         )
-        rate = Clock.rate
-        short = rate is not None and float(total["rps"]) < SHORTFALL * rate
-        if STOP_P99_MS and (float(total["p99_ms"]) > STOP_P99_MS or total["failures"] or short):
+        if _missed(step_rows, rate):
             break
     Clock.step = -2
-    if STEPS_CSV:
-        with open(STEPS_CSV, "w", newline="") as out:
+    if PLAN.steps_csv:
+        with open(PLAN.steps_csv, "w", newline="") as out:
             writer = csv.DictWriter(out, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)

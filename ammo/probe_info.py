@@ -1,6 +1,6 @@
 """Compare the cost of /api/info for the long-history employee and for a new one.
 
-    DATABASE_URL=... python ammo/probe_info.py http://127.0.0.1:8080 results/info_history.json
+    DATABASE_URL=... python -m ammo.probe_info http://127.0.0.1:8080
 
 Two measurements, each alternating the two employees so that machine noise hits both alike:
 - server-side: EXPLAIN (ANALYZE, TIMING OFF) of the service's own info statement, median
@@ -18,13 +18,11 @@ import statistics
 import sys
 import time
 
-import accounts
 import aiohttp
 import asyncpg
 
+from ammo import accounts
 from shop.repositories.wallet import WALLET_JSON
-
-RUNS = 400
 
 
 async def token(session: aiohttp.ClientSession, base: str, user_id: int) -> str:
@@ -34,13 +32,13 @@ async def token(session: aiohttp.ClientSession, base: str, user_id: int) -> str:
         return (await resp.json())["token"]
 
 
-async def http_times(base: str, ids: list[int]) -> dict[int, dict[str, float]]:
+async def http_times(base: str, ids: list[int], runs: int) -> dict[int, dict[str, float]]:
     times: dict[int, list[float]] = {i: [] for i in ids}
     sizes: dict[int, int] = {}
     connector = aiohttp.TCPConnector(limit=1)
     async with aiohttp.ClientSession(connector=connector) as session:
         headers = {i: {"Authorization": f"Bearer {await token(session, base, i)}"} for i in ids}
-        for n in range(RUNS + 50):
+        for n in range(runs + 50):
             for i in ids:
                 started = time.perf_counter()
                 async with session.get(f"{base}/api/info", headers=headers[i]) as resp:
@@ -52,7 +50,9 @@ async def http_times(base: str, ids: list[int]) -> dict[int, dict[str, float]]:
     return {i: summary(times[i]) | {"body_bytes": sizes[i]} for i in ids}
 
 
-async def explain_times(dsn: str, ids: list[int], *, held: bool) -> dict[int, dict[str, float]]:
+async def explain_times(
+    dsn: str, ids: list[int], runs: int, *, held: bool
+) -> dict[int, dict[str, float]]:
     """The statement's execution time: rendering the body, or (held) confirming a copy."""
     times: dict[int, list[float]] = {i: [] for i in ids}
     conn = await asyncpg.connect(dsn)
@@ -66,7 +66,7 @@ async def explain_times(dsn: str, ids: list[int], *, held: bool) -> dict[int, di
             else None
             for i in ids
         }
-        for n in range(RUNS + 20):
+        for n in range(runs + 20):
             for i in ids:
                 plan = json.loads(await explain.fetchval(i, accounts.name(i), versions[i]))
                 if n >= 20:
@@ -85,11 +85,12 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-async def measure(base: str) -> dict[str, object]:
+async def measure(base: str, dsn: str, runs: int = 400) -> dict[str, object]:
+    """Both measurements, `runs` times each per employee, and their ratios."""
     ids = [accounts.HEAVY, accounts.NEWCOMER]
-    server = await explain_times(os.environ["DATABASE_URL"], ids, held=False)
-    confirm = await explain_times(os.environ["DATABASE_URL"], ids, held=True)
-    http = await http_times(base, ids)
+    server = await explain_times(dsn, ids, runs, held=False)
+    confirm = await explain_times(dsn, ids, runs, held=True)
+    http = await http_times(base, ids, runs)
     heavy, new = accounts.HEAVY, accounts.NEWCOMER
     result: dict[str, object] = {
         "heavy": accounts.name(heavy),
@@ -104,11 +105,8 @@ async def measure(base: str) -> dict[str, object]:
 
 
 def main() -> int:
-    base, out = sys.argv[1], sys.argv[2]
-    result = asyncio.run(measure(base))
-    with open(out, "w") as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result))
+    result = asyncio.run(measure(sys.argv[1], os.environ["DATABASE_URL"]))
+    print(json.dumps(result, indent=1))
     return 0
 
 

@@ -1,6 +1,8 @@
 """Seed a migrated, empty database with 100k employees and a consistent history, by COPY.
 
-    DATABASE_URL=postgresql://... python ammo/seed.py [--transfers N] [--purchases N]
+    DATABASE_URL=postgresql://... python -m ammo.seed [--employees N] [--transfers N] ...
+
+`python -m ammo run` calls `seed()` itself on the fresh benchmark database.
 
 Every employee shares one precomputed bcrypt hash of accounts.PASSWORD (cost BCRYPT_ROUNDS,
 so re-logins cost what a real login costs). The history is generated in memory by applying
@@ -19,9 +21,9 @@ import sys
 import time
 from collections import Counter
 
-import accounts
 import asyncpg
 
+from ammo import accounts
 from shop.auth.passwords import PasswordHasher
 from shop.catalog import PRICES
 from shop.services.accounts import STARTING_BALANCE
@@ -61,7 +63,9 @@ class Ledger:
         return True
 
 
-def build_history(ledger: Ledger, transfers: int, purchases: int, rng: random.Random) -> None:
+def build_history(
+    ledger: Ledger, employees: int, transfers: int, purchases: int, rng: random.Random
+) -> None:
     """The special employees' fixed history, then random history among ordinary ones."""
     for i, collector in enumerate(accounts.COLLECTORS):
         for donor in accounts.DONORS[i * DONORS_PER_COLLECTOR : (i + 1) * DONORS_PER_COLLECTOR]:
@@ -75,11 +79,12 @@ def build_history(ledger: Ledger, transfers: int, purchases: int, rng: random.Ra
     for n in range(HEAVY_PURCHASES):
         assert ledger.buy(accounts.HEAVY, HEAVY_ITEMS[n % len(HEAVY_ITEMS)])  # noqa: S101
 
-    for n, benefactor in enumerate(range(accounts.LOAD.stop, accounts.ORDINARY.stop)):
-        receiver = accounts.LOAD[n % len(accounts.LOAD)]
+    load, ordinary = accounts.load(employees), accounts.ordinary(employees)
+    for n, benefactor in enumerate(range(load.stop, ordinary.stop)):
+        receiver = load[n % len(load)]
         assert ledger.transfer(benefactor, receiver, accounts.BENEFACTION)  # noqa: S101
 
-    first, last = accounts.ORDINARY.start, accounts.ORDINARY.stop - 1
+    first, last = ordinary.start, ordinary.stop - 1
     items = list(PRICES)
     weights = [1 / PRICES[item] for item in items]  # cheap merch sells more
     done = 0
@@ -92,10 +97,12 @@ def build_history(ledger: Ledger, transfers: int, purchases: int, rng: random.Ra
         bought += ledger.buy(user, rng.choices(items, weights)[0])
 
 
-async def copy_all(conn: asyncpg.Connection, ledger: Ledger, password_hash: str) -> None:
+async def copy_all(
+    conn: asyncpg.Connection, ledger: Ledger, employees: int, password_hash: str
+) -> None:
     users = [
         (user_id, accounts.name(user_id), password_hash, ledger.balance[user_id])
-        for user_id in range(1, accounts.EMPLOYEES + 1)
+        for user_id in range(1, employees + 1)
     ]
     async with conn.transaction():
         await conn.copy_records_to_table(
@@ -130,39 +137,55 @@ async def copy_all(conn: asyncpg.Connection, ledger: Ledger, password_hash: str)
         print("no CHECKPOINT (needs superuser or pg_checkpoint)", file=sys.stderr)
 
 
-async def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--transfers", type=int, default=200_000, help="random transfers")
-    parser.add_argument("--purchases", type=int, default=100_000, help="random purchases")
-    parser.add_argument("--seed", type=int, default=20250101, help="random seed")
-    args = parser.parse_args()
-    dsn = os.environ["DATABASE_URL"]
-    rounds = int(os.environ.get("BCRYPT_ROUNDS", "10"))
-
+async def seed(
+    dsn: str, *, employees: int, transfers: int, purchases: int, rounds: int, rng_seed: int
+) -> str:
+    """Seed the empty database at dsn; return a one-line summary (raises if not empty)."""
+    if employees < accounts.MIN_EMPLOYEES:
+        raise ValueError(f"at least {accounts.MIN_EMPLOYEES} employees")
     started = time.perf_counter()
     hasher = PasswordHasher(rounds, 1)
     password_hash = await hasher.hash(accounts.PASSWORD)
     hasher.close()
-    ledger = Ledger(accounts.EMPLOYEES)
-    build_history(ledger, args.transfers, args.purchases, random.Random(args.seed))
+    ledger = Ledger(employees)
+    build_history(ledger, employees, transfers, purchases, random.Random(rng_seed))
     generated = time.perf_counter()
 
     conn = await asyncpg.connect(dsn)
     try:
         if await conn.fetchval("SELECT EXISTS (SELECT FROM users)"):
-            print("refusing to seed: the users table is not empty", file=sys.stderr)
-            return 1
-        await copy_all(conn, ledger, password_hash)
+            raise RuntimeError("refusing to seed: the users table is not empty")
+        await copy_all(conn, ledger, employees, password_hash)
     finally:
         await conn.close()
     finished = time.perf_counter()
-    print(
-        f"seeded {accounts.EMPLOYEES} employees, {len(ledger.transfers)} transfers, "
+    return (
+        f"seeded {employees} employees, {len(ledger.transfers)} transfers, "
         f"{len(ledger.purchases)} purchases in {finished - started:.1f}s "
         f"(generate {generated - started:.1f}s, copy+vacuum {finished - generated:.1f}s)"
     )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--employees", type=int, default=accounts.EMPLOYEES)
+    parser.add_argument("--transfers", type=int, default=200_000, help="random transfers")
+    parser.add_argument("--purchases", type=int, default=100_000, help="random purchases")
+    parser.add_argument("--seed", type=int, default=20250101, help="random seed")
+    args = parser.parse_args()
+    summary = asyncio.run(
+        seed(
+            os.environ["DATABASE_URL"],
+            employees=args.employees,
+            transfers=args.transfers,
+            purchases=args.purchases,
+            rounds=int(os.environ.get("BCRYPT_ROUNDS", "10")),
+            rng_seed=args.seed,
+        )
+    )
+    print(summary)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main())
