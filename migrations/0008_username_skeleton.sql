@@ -1,4 +1,4 @@
--- depends: 0006_update_room
+-- depends: 0007_money_bigint
 -- One name, one look (issue 9). Each employee's name gets its confusable skeleton (Unicode
 -- TR39, case-folded), computed in Python by shop/auth/usernames.py: `shop migrate` fills it
 -- for existing rows right after this file, and every registration stores it.

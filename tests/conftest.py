@@ -14,7 +14,9 @@ from yarl import URL
 from shop.config import Settings
 from shop.db import embedded, migrate
 
-TABLES = "users, transfers, purchases, transfer_totals, inventory, login_failures"
+TABLES = (
+    "users, transfers, purchases, transfer_totals, inventory, login_attempts, employee_directory"
+)
 
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnop-0123456789-abcdefghijklmn"
 

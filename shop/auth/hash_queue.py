@@ -15,7 +15,7 @@ import enum
 from collections import deque
 from collections.abc import AsyncIterator
 
-from shop.security import PasswordHasher
+from shop.auth.passwords import PasswordHasher
 
 
 class Work(enum.IntEnum):

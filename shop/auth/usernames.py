@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import unicodedata
 
-import asyncpg
 import disarm
+import psycopg
 
 from shop.repositories import skeletons as skeletons_repo
 
@@ -81,18 +81,20 @@ def skeleton(name: str) -> str:
     return key or name  # a name made only of characters the fold drops is its own key
 
 
-async def refresh_skeletons(conn: asyncpg.Connection) -> int:
+def refresh_skeletons(conn: psycopg.Connection) -> int:
     """Store the skeleton of every name whose stored one is missing or differs; return how many.
 
-    Run by `shop migrate` after the SQL migrations: the one after 0008 fills the new column,
-    and a later library version that moves some skeletons is caught up the same way.
+    Run by `shop migrate` after the SQL migrations: the run that applies 0008 fills the new
+    column, and a later library version that moves some skeletons is caught up the same way.
     """
+    if not skeletons_repo.has_column(conn):  # rolled back below 0008
+        return 0
     ids, keys = [], []
-    for user_id, name, stored in await skeletons_repo.all_names(conn):
+    for user_id, name, stored in skeletons_repo.all_names(conn):
         key = skeleton(name)
         if key != stored:
             ids.append(user_id)
             keys.append(key)
     if ids:
-        await skeletons_repo.set_skeletons(conn, ids, keys)
+        skeletons_repo.set_skeletons(conn, ids, keys)
     return len(ids)

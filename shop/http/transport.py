@@ -26,12 +26,9 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
-from shop.headers import SECURITY_HEADERS
+from shop.http.headers import SECURITY_HEADERS, SERVER_NAME
 
 log = logging.getLogger(__name__)
-
-SERVER_NAME = "shop"
-"""The whole `Server` header: no framework, no versions."""
 
 LOG_INTERVAL = 60.0
 """Seconds between two log lines about one client's rejected requests, or about the cap."""
@@ -99,7 +96,8 @@ class JsonErrorRequestHandler(RequestHandler):
             raise ConnectionError("response already started; cannot send the error")
         if status >= 500:
             return _json_error(status, "internal server error; nothing was changed")
-        return _json_error(status, f"malformed HTTP request: {message or HTTPStatus(status).phrase}")
+        reason = message or HTTPStatus(status).phrase
+        return _json_error(status, f"malformed HTTP request: {reason}")
 
 
 class GuardedServer(web.Server):

@@ -34,7 +34,7 @@ async def reserve(
     name_max_failures: int,
     name_window_seconds: float,
 ) -> Reserved:
-    row = await conn.fetchrow(
+    row: asyncpg.Record = await conn.fetchrow(
         RESERVE,
         username,
         client,
@@ -45,7 +45,6 @@ async def reserve(
         name_max_failures,
         name_window_seconds,
     )
-    assert row is not None  # a function call always returns its row
     return Reserved(row["retry_after"], row["name_charged"])
 
 

@@ -20,7 +20,8 @@ TABLES = {
     "transfer_totals",
     "inventory",
     "app_secrets",
-    "login_failures",
+    "login_attempts",
+    "employee_directory",
 }
 
 
