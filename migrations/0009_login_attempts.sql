@@ -107,10 +107,11 @@ BEGIN
         UPDATE login_attempts SET failures = greatest(failures - 1, 0)
         WHERE username = p_username AND client = '';
     END IF;
-    IF p_outcome = 'success' THEN
-        UPDATE login_attempts
-        SET failures = 0, blocked_until = NULL, last_success = now()
-        WHERE username = p_username AND client = p_client;
+    IF p_outcome = 'success' THEN  -- also after a registration, which reserves nothing
+        INSERT INTO login_attempts AS a (username, client, last_success)
+        VALUES (p_username, p_client, now())
+        ON CONFLICT (username, client) DO UPDATE
+        SET failures = 0, blocked_until = NULL, last_success = now();
     ELSE
         UPDATE login_attempts
         SET failures = greatest(failures - 1, 0),

@@ -98,3 +98,10 @@ async def refund(
         name_charged=ticket.name_charged,
         max_failures=policy.max_failures,
     )
+
+
+async def remember(
+    conn: asyncpg.Connection, policy: ThrottlePolicy, username: str, client: str
+) -> None:
+    """A new employee registered from `client`: an address the owner uses."""
+    await refund(conn, policy, Ticket(username, client, name_charged=False), logged_in=True)

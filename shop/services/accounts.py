@@ -62,7 +62,7 @@ class Accounts:
                 name, skeleton = self._new_name(username)
                 await self._may_register(conn, name, skeleton)
         if found is None:
-            return await self._register(name, skeleton, password)
+            return await self._register(name, skeleton, password, client)
         return await self._verify(found, password, client)
 
     async def _verify(self, found: users.Credentials, password: str, client: str) -> str:
@@ -107,7 +107,7 @@ class Accounts:
         if await users.lookalike_exists(conn, name, skeleton):
             raise LookalikeUsernameError
 
-    async def _register(self, name: str, skeleton: str, password: str) -> str:
+    async def _register(self, name: str, skeleton: str, password: str, client: str) -> str:
         """Create the employee; a login that lost the race for the same name verifies.
 
         The loser's password is checked against the winner's hash: the same password gets
@@ -123,6 +123,7 @@ class Accounts:
         async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
             registered = await users.register(conn, name, skeleton, password_hash, STARTING_BALANCE)
             if registered.user_id is not None:
+                await throttle.remember(conn, self.policy, name, client)
                 return self.tokens.issue(registered.user_id, name)
             if registered.lookalike:
                 raise LookalikeUsernameError
