@@ -1,4 +1,4 @@
-"""The `shop` command: serve, migrate, audit."""
+"""The `shop` command: serve, migrate, audit, employees import."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import sys
 import asyncpg
 from pydantic import ValidationError
 
+from shop.auth.directory import parse_names
 from shop.config import Settings
 from shop.db import embedded, migrate
 from shop.db.pool import wait_for_database
 from shop.observability.logs import setup_logging
+from shop.repositories import directory as directory_repo
 from shop.server import serve
 from shop.services.audit import run_audit
 
@@ -48,6 +50,26 @@ async def audit(dsn: str) -> int:
     return 0 if report.ok else 1
 
 
+def read_directory_file(path: str) -> list[str] | None:
+    try:
+        with open(path, encoding="utf-8") as lines:
+            return parse_names(lines)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        sys.stderr.write(f"{path}: {exc}\n")
+        return None
+
+
+async def import_employees(dsn: str, names: list[str]) -> int:
+    """Add the names to the employee directory (used when EMPLOYEE_DIRECTORY=database)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        added = await directory_repo.add(conn, names)
+    finally:
+        await conn.close()
+    sys.stdout.write(f"{added} names added to the employee directory ({len(names)} read)\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -62,6 +84,12 @@ def main(argv: list[str] | None = None) -> int:
         "--rollback", type=int, metavar="N", default=0, help="roll back the last N instead"
     )
     commands.add_parser("audit", help="check that every coin is accounted for (exit 1 if not)")
+    employees = commands.add_parser("employees", help="the employee directory")
+    employees_commands = employees.add_subparsers(dest="action", required=True)
+    import_cmd = employees_commands.add_parser(
+        "import", help="add the usernames of FILE (one a line) to the directory"
+    )
+    import_cmd.add_argument("file", metavar="FILE")
     args = parser.parse_args(argv)
 
     settings = load_settings()
@@ -78,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if settings.database_url is None:  # an embedded database may be new: give it the schema
         migrate.apply(dsn)
+    if args.command == "employees":
+        names = read_directory_file(args.file)
+        return 1 if names is None else asyncio.run(import_employees(dsn, names))
     return asyncio.run(audit(dsn))
 
 

@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from shop.auth.lockout import LockoutPolicy
+from shop.auth import directory
+from shop.auth.hash_queue import AdmittedHasher, HashSlots
 from shop.auth.passwords import PasswordHasher
+from shop.auth.throttle import ThrottlePolicy
 from shop.auth.tokens import TokenCodec
 from shop.config import Settings
 from shop.db.pool import pool_ctx
@@ -62,10 +64,13 @@ async def accounts_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     app[ACCOUNTS] = Accounts(
         pool=app[POOL],
-        hasher=app[HASHER],
+        hasher=AdmittedHasher(
+            app[HASHER], HashSlots(settings.hash_threads, settings.hash_wait_seconds)
+        ),
         tokens=app[TOKENS],
-        policy=LockoutPolicy.from_settings(settings),
+        policy=ThrottlePolicy.from_settings(settings),
         acquire_timeout=settings.pool_acquire_timeout,
+        directory=directory.from_setting(settings.employee_directory),
     )
     yield
 

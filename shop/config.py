@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -34,9 +35,35 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=5000, ge=100, le=600_000)
     tx_attempts: int = Field(default=10, ge=1, le=100)
     db_connect_attempts: int = Field(default=30, ge=1, le=1000)
-    login_max_failures: int = Field(default=5, ge=1, le=1000)
-    login_window_seconds: int = Field(default=300, ge=1, le=86_400)
-    login_lockout_seconds: int = Field(default=300, ge=1, le=86_400)
+    login_max_failures: int = Field(
+        default=5, ge=1, le=1000, description="attempts per name and address before backoff"
+    )
+    login_backoff_base_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="first wait after the free attempts; doubles"
+    )
+    login_lockout_seconds: int = Field(
+        default=300, ge=1, le=86_400, description="longest wait between attempts (backoff cap)"
+    )
+    login_window_seconds: int = Field(
+        default=900, ge=1, le=86_400, description="quiet time after which failures are forgotten"
+    )
+    login_name_max_failures: int = Field(
+        default=100, ge=1, le=1_000_000, description="attempts per name from new addresses"
+    )
+    login_name_window_seconds: int = Field(default=3600, ge=1, le=7 * 86_400)
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="peers whose X-Forwarded-For names the client (comma-separated CIDRs)",
+    )
+    hash_wait_seconds: float = Field(
+        default=2.0, gt=0, le=60, description="longest wait for a bcrypt thread before a 500"
+    )
+    keepalive_seconds: float = Field(default=60.0, gt=0, le=3600)
+    max_connections: int = Field(default=1000, ge=1, le=100_000)
+    employee_directory: str | None = Field(
+        default=None,
+        description="file of the names that may register, or `database`; unset: anyone",
+    )
     max_body_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
     info_cache_size: int = Field(
         default=10_000,
@@ -49,7 +76,29 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     access_log: bool = True
 
-    @field_validator("jwt_secret", "database_url", mode="before")
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("employee_directory")
+    @classmethod
+    def _directory_exists(cls, value: str | None) -> str | None:
+        if value is not None and value != "database" and not Path(value).is_file():
+            raise ValueError("EMPLOYEE_DIRECTORY must be `database` or a readable file")
+        return value
+
+    @model_validator(mode="after")
+    def _backoff_below_quiet_time(self) -> Settings:
+        # Failures are forgotten after LOGIN_WINDOW_SECONDS without an attempt; a longest
+        # wait as long as that would let a patient guesser start afresh after every wait.
+        if self.login_lockout_seconds >= self.login_window_seconds:
+            raise ValueError("LOGIN_LOCKOUT_SECONDS must be less than LOGIN_WINDOW_SECONDS")
+        return self
+
+    @field_validator("jwt_secret", "database_url", "employee_directory", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

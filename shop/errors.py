@@ -43,13 +43,39 @@ class InvalidCredentialsError(UnauthorizedError):
 
 
 class LoginLockedError(UnauthorizedError):
-    """Too many wrong passwords for one username: refused, without checking, for a while."""
+    """Too many attempts for this name from this address (or from new addresses): refused,
+    without checking the password, for `retry_after` seconds."""
 
     def __init__(self, retry_after: int) -> None:
         self.retry_after = max(1, retry_after)
         super().__init__(
-            f"too many wrong passwords for this username; try again in {self.retry_after} seconds"
+            f"too many login attempts for this username; try again in {self.retry_after} seconds"
         )
+
+
+class NotInDirectoryError(UnauthorizedError):
+    """EMPLOYEE_DIRECTORY is in use and does not list this new name."""
+
+    def __init__(self) -> None:
+        super().__init__("this username is not in the employee directory")
+
+
+class InvalidUsernameError(ShopError):
+    """A new name that breaks the rules of shop/auth/usernames.py."""
+
+
+class LookalikeUsernameError(ShopError):
+    def __init__(self) -> None:
+        super().__init__("username looks like an existing employee's; choose another")
+
+
+class LoginBusyError(ShopError):
+    """No bcrypt thread became free in time; nothing was changed. 500: the contract has
+    no 429 or 503."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        super().__init__("too many logins at once; nothing was changed, try again shortly")
 
 
 class TransactionConflictError(ShopError):

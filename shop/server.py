@@ -23,6 +23,7 @@ from shop.app import create_app
 from shop.config import Settings
 from shop.db import embedded, migrate
 from shop.db.pool import wait_for_database
+from shop.http.transport import ShopRunner
 from shop.observability.logs import setup_logging
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,10 @@ async def _serve(settings: Settings, ready: Connection | None) -> None:
     the drain; here any number of signals mean one orderly stop. Requests still running
     after SHUTDOWN_GRACE_SECONDS are cancelled, then the pool is closed.
     """
-    runner = web.AppRunner(
+    runner = ShopRunner(
         create_app(settings),
+        max_connections=settings.max_connections,
+        keepalive=settings.keepalive_seconds,
         access_log=None,
         shutdown_timeout=settings.shutdown_grace_seconds,
     )

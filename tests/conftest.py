@@ -22,7 +22,8 @@ TABLES = frozenset(
         "transfer_totals",
         "inventory",
         "app_secrets",
-        "login_failures",
+        "login_attempts",
+        "employee_directory",
     }
 )
 """Every table the migrations create."""

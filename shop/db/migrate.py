@@ -9,7 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from yoyo import get_backend, read_migrations
+
+from shop.auth.usernames import refresh_skeletons
 
 log = logging.getLogger(__name__)
 logging.getLogger("yoyo").setLevel(logging.WARNING)
@@ -53,7 +56,16 @@ def apply(dsn: str, steps: int | None = None) -> list[str]:
         backend.apply_migrations(pending)
     applied = [m.id for m in pending]
     log.info("migrations applied: %s", ", ".join(applied) or "none pending")
+    _refresh_skeletons(dsn)
     return applied
+
+
+def _refresh_skeletons(dsn: str) -> None:
+    """Username skeletons are computed in Python, so SQL migrations cannot fill them."""
+    with psycopg.connect(dsn) as conn:
+        changed = refresh_skeletons(conn)
+    if changed:
+        log.info("username skeletons stored for %d employees", changed)
 
 
 def rollback(dsn: str, steps: int = 1) -> list[str]:

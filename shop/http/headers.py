@@ -19,6 +19,14 @@ SECURITY_HEADERS: MappingProxyType[str, str] = MappingProxyType(
 )
 
 
+SERVER_NAME = "shop"
+"""The whole `Server` header: aiohttp's default names Python's and its own versions."""
+
+
 async def add_security_headers(_request: web.Request, response: web.StreamResponse) -> None:
-    """An `on_response_prepare` signal: runs for handler results and middleware errors alike."""
+    """An `on_response_prepare` signal: runs for handler results and middleware errors alike.
+
+    Requests the HTTP parser rejects never reach it; shop/http/transport.py answers those.
+    """
     response.headers.update(SECURITY_HEADERS)
+    response.headers["Server"] = SERVER_NAME

@@ -22,6 +22,9 @@ STATUS: dict[type[errors.ShopError], int] = {
     errors.UnknownRecipientError: 400,
     errors.UnknownItemError: 400,
     errors.UnauthorizedError: 401,  # with its subclasses: bad credentials, locked login
+    errors.InvalidUsernameError: 400,
+    errors.LookalikeUsernameError: 400,
+    errors.LoginBusyError: 500,  # the contract has no 429 or 503; with Retry-After
     errors.TransactionConflictError: 500,  # the contract has no 409
     errors.ServiceUnavailableError: 500,
     errors.OutcomeUnknownError: 500,
@@ -98,7 +101,7 @@ def response_for(request: web.Request, exc: Exception, *, max_body: int) -> web.
     """
     if isinstance(exc, errors.ShopError):
         headers = None
-        if isinstance(exc, errors.LoginLockedError):
+        if isinstance(exc, errors.LoginLockedError | errors.LoginBusyError):
             headers = {"Retry-After": str(exc.retry_after)}
         return error_response(status_of(exc), exc.message, headers)
     if isinstance(exc, ValidationError):

@@ -6,17 +6,19 @@ from dataclasses import dataclass
 
 import asyncpg
 
-# The lock-out state comes with the credentials, so the usual login costs no extra round trip.
-FIND_CREDENTIALS = """
-SELECT u.id, u.password_hash, f.failures IS NOT NULL AS has_failures,
-       ceil(extract(epoch FROM f.locked_until - now()))::bigint AS locked_for
-FROM users AS u
-LEFT JOIN login_failures AS f ON f.username = u.username
-WHERE u.username = $1
+FIND_CREDENTIALS = "SELECT id, username, password_hash FROM users WHERE username = $1"
+
+# Another name with this skeleton: the new one would look like it.
+LOOKALIKE_EXISTS = """
+SELECT EXISTS (SELECT 1 FROM users WHERE username_skeleton = $1 AND username <> $2)
 """
 
+# Look-alike registrations take turns on their skeleton (key class 9 keeps these locks
+# apart from the account locks of the write procedures, which use the one-bigint form).
+LOCK_SKELETON = "SELECT pg_advisory_xact_lock(9, hashtext($1))"
+
 CREATE = """
-INSERT INTO users (username, password_hash, balance) VALUES ($1, $2, $3)
+INSERT INTO users (username, password_hash, balance, username_skeleton) VALUES ($1, $2, $3, $4)
 ON CONFLICT (username) DO NOTHING
 RETURNING id
 """
@@ -25,26 +27,41 @@ RETURNING id
 @dataclass(frozen=True, slots=True)
 class Credentials:
     user_id: int
+    username: str
+    """Exactly as stored, which is what tokens carry."""
     password_hash: str
-    has_failures: bool = False
-    """Wrong passwords are on record for this name (a successful login clears them)."""
-    locked_for: int | None = None
-    """Seconds this name stays locked out; None or not positive when it is not locked."""
 
-    @property
-    def locked(self) -> bool:
-        return self.locked_for is not None and self.locked_for > 0
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    user_id: int | None
+    """The new employee's id; None when the name was not inserted."""
+    lookalike: bool = False
+    """Not inserted because another name has the same skeleton."""
 
 
 async def find_credentials(conn: asyncpg.Connection, username: str) -> Credentials | None:
     row = await conn.fetchrow(FIND_CREDENTIALS, username)
     if row is None:
         return None
-    return Credentials(row["id"], row["password_hash"], row["has_failures"], row["locked_for"])
+    return Credentials(row["id"], row["username"], row["password_hash"])
 
 
-async def create(
-    conn: asyncpg.Connection, username: str, password_hash: str, balance: int
-) -> int | None:
-    """Insert the employee; None when the username was taken meanwhile."""
-    return await conn.fetchval(CREATE, username, password_hash, balance)
+async def lookalike_exists(conn: asyncpg.Connection, username: str, skeleton: str) -> bool:
+    return bool(await conn.fetchval(LOOKALIKE_EXISTS, skeleton, username))
+
+
+async def register(
+    conn: asyncpg.Connection, username: str, skeleton: str, password_hash: str, balance: int
+) -> Registration:
+    """Insert the employee unless the name, or a name that looks like it, exists.
+
+    The skeleton's advisory lock makes check and insert one step for look-alikes; the same
+    name racing itself is settled by the unique constraint.
+    """
+    async with conn.transaction():
+        await conn.execute(LOCK_SKELETON, skeleton)
+        if await conn.fetchval(LOOKALIKE_EXISTS, skeleton, username):
+            return Registration(None, lookalike=True)
+        user_id = await conn.fetchval(CREATE, username, password_hash, balance, skeleton)
+    return Registration(user_id)

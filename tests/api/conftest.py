@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
+import aiohttp
 import pytest
+import requests
 from aiohttp.test_utils import TestClient
 
 from shop.app import create_app
 from shop.config import Settings
+from tests.conftest import TEST_SECRET
 from tests.factories import CredentialsFactory
-from tests.helpers import ShopClient
+from tests.helpers import Server, ShopClient
 
 
 @pytest.fixture
@@ -43,3 +47,54 @@ def make_employee(client: ShopClient) -> MakeEmployee:
         return Employee(creds.username, creds.password, token)
 
     return make
+
+
+PERIMETER_NAME_CEILING = 30
+"""LOGIN_NAME_MAX_FAILURES of the perimeter server: small enough to reach in a test."""
+
+
+def perimeter_env(database_url: str, **overrides: str) -> dict[str, str]:
+    """`shop serve` with 2 workers behind a trusted proxy (this host), so tests can speak
+    for many client addresses through X-Forwarded-For."""
+    return {
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": TEST_SECRET,
+        "WORKERS": "2",
+        "BCRYPT_ROUNDS": "4",
+        "LOG_LEVEL": "WARNING",
+        "TRUSTED_PROXIES": "127.0.0.1/32",
+        "LOGIN_NAME_MAX_FAILURES": str(PERIMETER_NAME_CEILING),
+        **overrides,
+    }
+
+
+def start_server(env: dict[str, str], seconds: float = 60) -> Server:
+    """Start `shop serve` and wait until it answers; the caller stops it."""
+    server = Server(env)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert server.process.poll() is None, server.output()
+        try:
+            if requests.get(server.url + "/healthz", timeout=2).status_code == 200:
+                return server
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    server.ensure_dead()
+    raise TimeoutError("server did not start")
+
+
+@pytest.fixture(scope="session")
+def perimeter_server(database_url: str) -> Iterator[Server]:
+    server = start_server(perimeter_env(database_url))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A new connection per request (so requests spread over both workers), no pool limit."""
+    connector = aiohttp.TCPConnector(force_close=True, limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        yield session

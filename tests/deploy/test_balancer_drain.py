@@ -62,10 +62,10 @@ def nginx() -> str:
 
 
 @pytest.fixture
-async def replicas(settings: Settings) -> AsyncIterator[list[Server]]:
+async def replicas(app_settings: Settings) -> AsyncIterator[list[Server]]:
     """Single-worker `shop serve` processes on free ports, as the compose replicas run."""
     env = server_env(
-        settings, WORKERS="1", LOG_LEVEL="INFO", SHUTDOWN_LINGER_SECONDS=LINGER_SECONDS
+        app_settings, WORKERS="1", LOG_LEVEL="INFO", SHUTDOWN_LINGER_SECONDS=LINGER_SECONDS
     )
     servers = [Server(env) for _ in range(REPLICAS)]
     try:

@@ -1,0 +1,22 @@
+"""The employee directory table (used when EMPLOYEE_DIRECTORY=database)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+CONTAINS = "SELECT EXISTS (SELECT 1 FROM employee_directory WHERE username = $1)"
+
+IMPORT = """
+INSERT INTO employee_directory (username) SELECT unnest($1::text[])
+ON CONFLICT (username) DO NOTHING
+"""
+
+
+async def contains(conn: asyncpg.Connection, username: str) -> bool:
+    return bool(await conn.fetchval(CONTAINS, username))
+
+
+async def add(conn: asyncpg.Connection, names: list[str]) -> int:
+    """Add the names not listed yet; return how many were new."""
+    status = await conn.execute(IMPORT, names)
+    return int(status.rsplit(" ", 1)[-1])

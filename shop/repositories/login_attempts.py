@@ -1,0 +1,62 @@
+"""Login attempts per (username, client address) and per username: the throttle's state.
+
+The rules live in the two functions of migrations/0009_login_attempts.sql, so one round
+trip reserves an attempt atomically across workers, on the database clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+RESERVE = "SELECT retry_after, name_charged FROM login_reserve($1, $2, $3, $4, $5, $6, $7, $8)"
+SETTLE = "SELECT login_settle($1, $2, $3, $4, $5)"
+
+
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    retry_after: int
+    """0: the attempt may verify a password; otherwise seconds until it may try again."""
+    name_charged: bool
+    """The name-wide count was charged too, and must be refunded with the address's."""
+
+
+async def reserve(
+    conn: asyncpg.Connection,
+    username: str,
+    client: str,
+    *,
+    max_failures: int,
+    quiet_seconds: float,
+    backoff_base: float,
+    backoff_max: float,
+    name_max_failures: int,
+    name_window_seconds: float,
+) -> Reserved:
+    row: asyncpg.Record = await conn.fetchrow(
+        RESERVE,
+        username,
+        client,
+        max_failures,
+        quiet_seconds,
+        backoff_base,
+        backoff_max,
+        name_max_failures,
+        name_window_seconds,
+    )
+    return Reserved(row["retry_after"], row["name_charged"])
+
+
+async def settle(
+    conn: asyncpg.Connection,
+    username: str,
+    client: str,
+    *,
+    success: bool,
+    name_charged: bool,
+    max_failures: int,
+) -> None:
+    """Refund a reserved attempt: it logged in (`success`) or never reached bcrypt."""
+    outcome = "success" if success else "cancelled"
+    await conn.execute(SETTLE, username, client, outcome, name_charged, max_failures)
