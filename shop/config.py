@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         description="/api/info bodies each worker keeps, re-sent while unchanged; 0: none.",
     )
     shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=300)
+    shutdown_linger_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=60,
+        description="After SIGTERM, keep serving open connections (each answer closes its"
+        " connection) this long with the listener closed; behind a balancer.",
+    )
     embedded_pgdata: Path = Path(".shop-data/pgdata")
     log_level: str = "INFO"
     access_log: bool = True

@@ -71,9 +71,22 @@ async def _serve(settings: Settings, ready: Connection | None) -> None:
     the Ctrl-C that reaches a worker both directly and through the supervisor would abort
     the drain; here any number of signals mean one orderly stop. Requests still running
     after SHUTDOWN_GRACE_SECONDS are cancelled, then the pool is closed.
+
+    Behind a balancer, SHUTDOWN_LINGER_SECONDS first closes only the listener and keeps
+    answering on connections already open, each answer closing its connection: closing an
+    idle keep-alive connection at once races with the balancer writing a request into it,
+    which it cannot resend when it is a POST.
     """
+    app = create_app(settings)
+    draining = asyncio.Event()
+
+    async def close_when_draining(_request: web.Request, response: web.StreamResponse) -> None:
+        if draining.is_set():
+            response.force_close()
+
+    app.on_response_prepare.append(close_when_draining)
     runner = ShopRunner(
-        create_app(settings),
+        app,
         max_connections=settings.max_connections,
         keepalive=settings.keepalive_seconds,
         access_log=None,
@@ -99,6 +112,10 @@ async def _serve(settings: Settings, ready: Connection | None) -> None:
             reason,
             settings.shutdown_grace_seconds,
         )
+        if settings.shutdown_linger_seconds > 0:
+            await site.stop()
+            draining.set()
+            await asyncio.sleep(settings.shutdown_linger_seconds)
     finally:
         await runner.cleanup()
     log.info("stopped")
