@@ -1,26 +1,48 @@
 #!/usr/bin/env bash
 # Lint, then run the whole test suite; exits with pytest's code.
 #
-# Where a Docker engine answers, everything runs in containers (docker-compose.test.yml).
-# Otherwise it runs here: a venv in .venv, and PostgreSQL from TEST_DATABASE_URL, else the
-# server on 127.0.0.1:5432, else a throwaway cluster started for this run. The suite only
-# ever creates and drops its own uniquely named databases on that server.
+# Where a Docker engine answers and can build the images, everything runs in containers
+# (docker-compose.test.yml). Otherwise it runs here: a venv in .venv, and PostgreSQL from
+# TEST_DATABASE_URL, else the server on 127.0.0.1:5432, else a throwaway cluster started for
+# this run. The suite only ever creates and drops its own uniquely named databases on that server.
 # SHOP_TESTS_THROWAWAY_PG=1 starts the throwaway cluster even when a server is reachable.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 log() { printf 'run_tests: %s\n' "$*" >&2; }
 
-if [[ "${SHOP_TESTS_IN_DOCKER:-auto}" != "no" ]] && command -v docker >/dev/null 2>&1 \
+# SHOP_TESTS_IN_DOCKER: auto (default) uses containers where a Docker engine answers and falls
+# back to the local run when it cannot build them; yes insists on containers; no never tries.
+in_docker=${SHOP_TESTS_IN_DOCKER:-auto}
+if [[ "$in_docker" != "no" ]] && command -v docker >/dev/null 2>&1 \
     && docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
-  log "Docker engine found: running the suite in containers"
   compose=(docker compose -f docker-compose.test.yml -p shop-tests)
-  trap '"${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true' EXIT
-  "${compose[@]}" build tests
-  set +e
-  "${compose[@]}" run --rm tests "$@"
-  status=$?
-  exit $status
+  build_log=$(mktemp /tmp/shop-tests-build.XXXXXX)
+  build_containers() {  # the test image, and every other image present or pulled
+    local image
+    "${compose[@]}" build tests || return 1
+    for image in $("${compose[@]}" config --images); do
+      docker image inspect "$image" >/dev/null 2>&1 || docker pull -q "$image" || return 1
+    done
+  }
+  log "Docker engine found: building the test image (log: $build_log)"
+  # Without a registry this fails within a second, at the first image that is not here.
+  if build_containers >"$build_log" 2>&1; then
+    rm -f "$build_log"
+    log "running the suite in containers"
+    trap '"${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true' EXIT
+    set +e
+    "${compose[@]}" run --rm tests "$@"
+    status=$?
+    exit $status
+  fi
+  tail -n 5 "$build_log" | sed 's/^/  | /' >&2
+  if [[ "$in_docker" == "yes" ]]; then
+    log "the Docker engine could not build the test containers (above; full log: $build_log)"
+    exit 1
+  fi
+  log "the Docker engine could not build the test containers (above); running locally" \
+    "instead (SHOP_TESTS_IN_DOCKER=no skips the attempt)"
 fi
 
 # --- local run ---------------------------------------------------------------------------
@@ -38,6 +60,18 @@ else
     log "installing the project with its test dependencies"
     "$python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
     touch "$stamp"
+  fi
+fi
+
+# tests/deploy puts Debian's nginx in front of the service, configured from deploy/nginx; CI
+# installs it when missing, elsewhere those tests are skipped and say so.
+if ! command -v nginx >/dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]]; then
+  if [[ "${CI:-}" == true && $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    log "CI: installing nginx for tests/deploy"
+    apt-get update -qq >/dev/null && apt-get install -y -qq nginx >/dev/null \
+      || log "could not install nginx: the balancer tests in tests/deploy will be skipped"
+  else
+    log "nginx is not installed: the balancer tests in tests/deploy will be skipped"
   fi
 fi
 
