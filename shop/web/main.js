@@ -68,6 +68,7 @@ initHistory();
 
 byId('logout').addEventListener('click', () => logOut('You have logged out.'));
 window.addEventListener(SESSION_REJECTED, (event) => {
+  if (!getToken()) return; // already back at the login form; keep the first reason shown
   logOut(`You have been logged out: the shop no longer accepts your session (${event.detail}). ` +
     'Log in again to continue.');
 });

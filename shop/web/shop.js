@@ -47,7 +47,7 @@ async function buy(item, button) {
   buying = true;
   try {
     await api.buy(item.name);
-    done.textContent = `You bought a ${item.name}.`;
+    done.textContent = `Bought one ${item.name}.`;
   } catch (failure) {
     report(failure, error);
   }
@@ -70,12 +70,12 @@ export async function showShop() {
   const error = byId('shop-error');
   clear(error, byId('shop-done'));
   try {
+    await refreshWallet(); // first: a rejected session returns to the login form at once
     if (cards.size === 0) {
       const catalog = await api.items();
       byId('catalog').replaceChildren(...catalog.map((item) => card(item, buy)));
     }
     update(wallet());
-    await refreshWallet();
   } catch (failure) {
     report(failure, error);
   }
