@@ -19,6 +19,8 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 CMD ["shop", "serve"]
 
 FROM base AS test
+# Debian's Chromium for the browser tests (tests/web); Playwright never downloads a browser.
+RUN apt-get update && apt-get install -y chromium && rm -rf /var/lib/apt/lists/*
 COPY tests ./tests
 COPY run_tests.sh ./
 RUN pip install -e '.[test]' && chown -R shop:shop /app

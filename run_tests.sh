@@ -128,6 +128,19 @@ else
   start_throwaway_cluster
 fi
 
+# The browser tests (tests/web) drive Debian's Chromium: Playwright's own browser download
+# cannot work here. CI installs it when missing, so there they always run; elsewhere they are
+# skipped, and this says so once.
+chromium=${SHOP_TEST_CHROMIUM:-/usr/bin/chromium}
+if [[ ! -x "$chromium" && "${CI:-}" == true ]]; then
+  log "CI: installing Chromium for the browser tests"
+  apt-get update -q >/dev/null
+  apt-get install -y -q chromium >/dev/null
+fi
+if [[ ! -x "$chromium" ]]; then
+  log "browser tests SKIPPED: no Chromium at $chromium (apt-get install chromium to run them)"
+fi
+
 log "ruff check and ruff format --check"
 "$python" -m ruff check .
 "$python" -m ruff format --check .

@@ -16,7 +16,7 @@ from shop.auth.throttle import ThrottlePolicy
 from shop.auth.tokens import TokenCodec
 from shop.config import Settings
 from shop.db.pool import pool_ctx
-from shop.handlers import auth, docs, health, merch, metrics, wallet
+from shop.handlers import auth, docs, health, merch, metrics, wallet, webapp
 from shop.http.chain import MIDDLEWARES
 from shop.http.headers import add_security_headers
 from shop.keys import ACCOUNTS, HASHER, POOL, SETTINGS, TOKENS, WALLET_CACHE
@@ -82,6 +82,6 @@ def create_app(settings: Settings) -> web.Application:
     app[WALLET_CACHE] = WalletCache(settings.info_cache_size)
     app.on_response_prepare.append(add_security_headers)
     app.cleanup_ctx.extend([pool_ctx, hasher_ctx, tokens_ctx, accounts_ctx])
-    for module in (auth, wallet, merch, health, metrics, docs):
+    for module in (auth, wallet, merch, health, metrics, docs, webapp):
         app.router.add_routes(module.routes)
     return app

@@ -159,12 +159,14 @@ class Server:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.output()
+            health = self.url + "/healthz"
             try:
-                async with aiohttp.ClientSession() as session, session.get(self.url + "/") as r:
-                    if r.status == 404:
+                async with aiohttp.ClientSession() as session, session.get(health) as response:
+                    if response.status == 200:
                         return
             except aiohttp.ClientError:
-                await asyncio.sleep(0.2)
+                pass
+            await asyncio.sleep(0.2)
         raise TimeoutError("server did not start")
 
     def accepts_connections(self) -> bool:

@@ -132,7 +132,7 @@ CASES: dict[str, Case] = {
     "info: POST": Case("POST", "/api/info", status=405),
     "info: DELETE": Case("DELETE", "/api/info", status=405),
     "unknown endpoint": Case("GET", "/api/admin", status=404),
-    "root": Case("GET", "/", status=404, authorized=False),
+    "unknown page": Case("GET", "/admin", status=404, authorized=False),
 }
 
 

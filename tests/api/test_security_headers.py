@@ -48,3 +48,32 @@ async def test_security_headers_are_on_every_response(
 
     assert response.status == status, await response.text()
     assert {name: response.headers.get(name) for name in EXPECTED} == EXPECTED
+
+
+PAGE_POLICY_PARTS = ("default-src 'self'", "frame-ancestors 'none'", "object-src 'none'")
+
+
+@pytest.mark.parametrize("path", ["/", "/docs"])
+async def test_pages_get_a_strict_policy_that_allows_nothing_inline(
+    client: ShopClient, path: str
+) -> None:
+    response = await client.http.get(path)
+
+    assert response.status == 200
+    assert response.content_type == "text/html"
+    policy = response.headers["Content-Security-Policy"]
+    assert all(part in policy for part in PAGE_POLICY_PARTS), policy
+    assert "unsafe" not in policy
+    assert "script-src" not in policy  # scripts fall back to default-src 'self'
+    others = {k: v for k, v in EXPECTED.items() if k != "Content-Security-Policy"}
+    assert {name: response.headers.get(name) for name in others} == others
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/app/main.js", "/app/app.css", "/api/items", "/docs/assets/swagger-ui.css", "/app/nope.js"],
+)
+async def test_everything_but_the_pages_keeps_the_api_policy(client: ShopClient, path: str) -> None:
+    response = await client.http.get(path)
+
+    assert response.headers["Content-Security-Policy"] == EXPECTED["Content-Security-Policy"]

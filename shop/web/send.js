@@ -1,0 +1,62 @@
+// The Send coins form. Its checks mirror the server's (a whole number from 1 to the balance,
+// not to yourself); whatever the server still refuses is shown in the server's own words.
+import * as api from './api.js';
+import { byId } from './dom.js';
+import { clear, invalid, report, valid } from './feedback.js';
+import { getToken, tokenUsername } from './session.js';
+import { refreshWallet, wallet } from './wallet-state.js';
+
+function check(recipient, amount, error) {
+  const toUser = recipient.value.trim();
+  if (!toUser) return invalid(recipient, error, "Enter the recipient's username.");
+  if (toUser === tokenUsername(getToken() ?? '')) {
+    return invalid(recipient, error, 'You cannot send coins to yourself.');
+  }
+  const text = amount.value.trim();
+  if (!/^\d+$/.test(text)) return invalid(amount, error, 'Enter the amount as a whole number of coins.');
+  const value = Number(text);
+  if (value < 1) return invalid(amount, error, 'The amount must be at least 1 coin.');
+  const info = wallet();
+  if (info && value > info.coins) {
+    return invalid(amount, error, `You have only ${info.coins} coins; send at most that.`);
+  }
+  return { toUser, value };
+}
+
+export function initSend() {
+  const form = byId('send-form');
+  const recipient = byId('send-recipient');
+  const amount = byId('send-amount');
+  const error = byId('send-error');
+  const done = byId('send-done');
+  const submit = form.querySelector('button[type="submit"]');
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clear(error, done);
+    valid(recipient, amount);
+    const transfer = check(recipient, amount, error);
+    if (!transfer) return;
+    submit.disabled = true;
+    try {
+      await api.sendCoin(transfer.toUser, transfer.value);
+      form.reset();
+      done.textContent = `Sent ${transfer.value} coins to ${transfer.toUser}.`;
+      await refreshWallet();
+    } catch (failure) {
+      report(failure, error); // the typed values stay in the form
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
+
+export async function showSend() {
+  const error = byId('send-error');
+  clear(error, byId('send-done'));
+  try {
+    await refreshWallet();
+  } catch (failure) {
+    report(failure, error);
+  }
+}
