@@ -1,4 +1,4 @@
-"""The write procedures, called directly: locking, failure clean-up, outcomes."""
+"""The write procedures, called directly: waiting, nothing held after a failure, outcomes."""
 
 from __future__ import annotations
 
@@ -9,28 +9,29 @@ import pytest
 
 from shop.auth.tokens import Claims
 from shop.repositories import purchases, transfers
+from tests.locks import hold_accounts, write_locks_held_elsewhere
 
 ADVISORY_LOCKS = (
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
 )
 
 
-WAITING_FOR_ADVISORY_LOCK = (
+WAITING_FOR_THE_GATE = (
     "SELECT EXISTS (SELECT 1 FROM pg_locks"
-    " WHERE locktype = 'advisory' AND NOT granted AND pid = $1)"
+    " WHERE relation = 'write_gate'::regclass AND NOT granted AND pid = $1)"
 )
 HANG_GUARD_SECONDS = 30
 """Only a hang guard: each wait ends on the condition it is waiting for."""
 
 
-async def until_waiting_for_an_advisory_lock(
+async def until_waiting_for_the_gate(
     observer: asyncpg.Connection, pid: int, task: asyncio.Task[object]
 ) -> None:
-    """Return once backend `pid` waits for an advisory lock (visible only in pg_locks), or
+    """Return once backend `pid` waits for the write gate (visible only in pg_locks), or
     once `task` has finished (then it did not wait)."""
     async with asyncio.timeout(HANG_GUARD_SECONDS):
         while not task.done():
-            if await observer.fetchval(WAITING_FOR_ADVISORY_LOCK, pid):
+            if await observer.fetchval(WAITING_FOR_THE_GATE, pid):
                 return
             await asyncio.sleep(0.02)
 
@@ -82,21 +83,64 @@ async def test_a_procedure_failing_after_locking_leaves_no_lock_behind(
 
 
 @pytest.mark.usefixtures("two_employees")
-async def test_a_writer_waits_for_the_account_lock_instead_of_failing(
+async def test_a_writer_waits_for_a_held_account_then_applies_on_the_committed_balance(
     db: asyncpg.Connection, database_url: str
 ) -> None:
-    holder = await asyncpg.connect(database_url)
+    """The hot-colleague case: the wait comes before the SERIALIZABLE snapshot, so the
+    waiting transfer sees the other writer's commit instead of failing with 40001."""
+    other = await asyncpg.connect(database_url)
     try:
-        await holder.execute("SELECT pg_advisory_lock(2)")
+        held = await hold_accounts(other, 2)
+        await other.execute("UPDATE users SET balance = balance + 100 WHERE id = 2")
         pending = asyncio.create_task(
             transfers.transfer(db, sender=Claims(1, "ann"), receiver_name="ben", amount=7)
         )
-        await until_waiting_for_an_advisory_lock(holder, db.get_server_pid(), pending)
+        await until_waiting_for_the_gate(other, db.get_server_pid(), pending)
         assert not pending.done()
-        await holder.execute("SELECT pg_advisory_unlock(2)")
+        await held.commit()
         outcome = await asyncio.wait_for(pending, HANG_GUARD_SECONDS)
     finally:
-        await holder.close()
+        await other.close()
 
     assert outcome.applied
-    assert await db.fetchval("SELECT balance FROM users WHERE id = 2") == 1007
+    assert await db.fetchval("SELECT balance FROM users WHERE id = 2") == 1107
+    assert await write_locks_held_elsewhere(db) == 0
+
+
+@pytest.mark.usefixtures("two_employees")
+async def test_a_buyer_waits_for_a_held_account_then_applies(
+    db: asyncpg.Connection, database_url: str
+) -> None:
+    other = await asyncpg.connect(database_url)
+    try:
+        held = await hold_accounts(other, 1)
+        await other.execute("UPDATE users SET balance = balance - 1 WHERE id = 1")
+        pending = asyncio.create_task(
+            purchases.purchase(db, buyer=Claims(1, "ann"), item="pen", price=10)
+        )
+        await until_waiting_for_the_gate(other, db.get_server_pid(), pending)
+        await held.commit()
+        outcome = await asyncio.wait_for(pending, HANG_GUARD_SECONDS)
+    finally:
+        await other.close()
+
+    assert (outcome.applied, outcome.balance) == (True, 999)
+    assert await db.fetchval("SELECT balance FROM users WHERE id = 1") == 989
+
+
+@pytest.mark.usefixtures("two_employees")
+async def test_writers_of_other_accounts_pass_a_held_account(
+    db: asyncpg.Connection, database_url: str
+) -> None:
+    await db.execute("INSERT INTO users (username, password_hash, balance) VALUES ('cy', 'x', 50)")
+    other = await asyncpg.connect(database_url)
+    try:
+        held = await hold_accounts(other, 1)
+        outcome = await asyncio.wait_for(
+            transfers.transfer(db, sender=Claims(2, "ben"), receiver_name="cy", amount=5), 10
+        )
+        await held.rollback()
+    finally:
+        await other.close()
+
+    assert outcome.applied
