@@ -76,10 +76,28 @@ def database_url(admin_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_settings(database_url: str) -> Settings:
+def app_database_url(database_url: str, admin_url: str) -> Iterator[str]:
+    """Where the app under test connects: the database itself, or with
+    SHOP_TESTS_THROUGH_PGBOUNCER=1 a real PgBouncer in transaction mode in front of it
+    (tests/pooler). Fixtures that set up and check state always connect directly."""
+    if os.environ.get("SHOP_TESTS_THROUGH_PGBOUNCER") != "1":
+        yield database_url
+        return
+    from tests.pooler.bouncer import PgBouncer
+
+    bouncer = PgBouncer(admin_url)
+    try:
+        yield bouncer.url(database_url)
+    finally:
+        bouncer.stop()
+
+
+@pytest.fixture(scope="session")
+def app_settings(database_url: str, app_database_url: str) -> Settings:
     """The app's settings for this run (not `settings`: that is hypothesis' decorator)."""
     return Settings(
-        database_url=database_url,
+        database_url=app_database_url,
+        database_pooler="none" if app_database_url == database_url else "transaction",
         jwt_secret=TEST_SECRET,
         bcrypt_rounds=4,
         hash_threads=4,
