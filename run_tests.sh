@@ -94,6 +94,17 @@ else
   start_throwaway_cluster
 fi
 
+# tests/pooler runs the service through Debian's PgBouncer; CI installs it when missing.
+if ! command -v pgbouncer >/dev/null 2>&1 && [[ ! -x /usr/sbin/pgbouncer ]]; then
+  if [[ "${CI:-}" == true && $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    log "installing pgbouncer for tests/pooler"
+    apt-get update -qq >/dev/null && apt-get install -y -qq pgbouncer >/dev/null \
+      || log "could not install pgbouncer: tests/pooler will be skipped"
+  else
+    log "pgbouncer is not installed: tests/pooler will be skipped"
+  fi
+fi
+
 log "ruff check and ruff format --check"
 "$python" -m ruff check .
 "$python" -m ruff format --check .

@@ -13,6 +13,7 @@ from yarl import URL
 
 from shop.config import Settings
 from shop.db import embedded, migrate
+from tests.pooler.bouncer import PgBouncer
 
 TABLES = frozenset(
     {
@@ -76,20 +77,24 @@ def database_url(admin_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_database_url(database_url: str, admin_url: str) -> Iterator[str]:
-    """Where the app under test connects: the database itself, or with
-    SHOP_TESTS_THROUGH_PGBOUNCER=1 a real PgBouncer in transaction mode in front of it
-    (tests/pooler). Fixtures that set up and check state always connect directly."""
+def pgbouncer(admin_url: str) -> Iterator[PgBouncer | None]:
+    """With SHOP_TESTS_THROUGH_PGBOUNCER=1, a real PgBouncer in transaction mode that the apps
+    under test connect through (tests/pooler); otherwise None. Fixtures that set up and check
+    state always connect directly."""
     if os.environ.get("SHOP_TESTS_THROUGH_PGBOUNCER") != "1":
-        yield database_url
+        yield None
         return
-    from tests.pooler.bouncer import PgBouncer
-
     bouncer = PgBouncer(admin_url)
     try:
-        yield bouncer.url(database_url)
+        yield bouncer
     finally:
         bouncer.stop()
+
+
+@pytest.fixture(scope="session")
+def app_database_url(database_url: str, pgbouncer: PgBouncer | None) -> str:
+    """Where the app under test connects: the database, or PgBouncer in front of it."""
+    return database_url if pgbouncer is None else pgbouncer.url(database_url)
 
 
 @pytest.fixture(scope="session")
