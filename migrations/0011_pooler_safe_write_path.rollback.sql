@@ -1,6 +1,8 @@
 -- Back to 0007's procedures (session advisory locks, released by the caller on failure).
 DROP PROCEDURE buy_item(bigint, text, text, bigint, bigint, boolean);
 DROP PROCEDURE transfer_coins(bigint, text, text, bigint, bigint, bigint, boolean);
+DROP FUNCTION move_purchase(bigint, text, text, bigint);
+DROP FUNCTION move_coins(bigint, text, bigint, bigint);
 DROP TABLE write_gate;
 
 CREATE PROCEDURE transfer_coins(

@@ -57,6 +57,8 @@ class PgBouncer:
             "max_client_conn = 1000\n"
             # Nothing is ignored: a client sending a session setting at start-up is refused.
             "ignore_startup_parameters =\n"
+            # A refused server login (a busy shared server: too many clients) is retried soon.
+            "server_login_retry = 1\n"
             f"logfile = {self.log}\n"
             f"pidfile = {self.dir / 'pgbouncer.pid'}\n"
         )

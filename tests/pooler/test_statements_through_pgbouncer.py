@@ -9,12 +9,15 @@ clients share four server connections and the ledger must show exactly what each
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 import asyncpg
 
 from shop.auth.tokens import Claims
 from shop.config import Settings
+from shop.db.retry import retry_serializable
 from shop.repositories import purchases, transfers
+from shop.repositories.outcome import Outcome
 from tests.pooler.bouncer import SERVER_CONNECTIONS
 
 EMPLOYEES = 40
@@ -34,12 +37,14 @@ async def test_interleaved_purchases_and_transfers_each_run_as_sent(
         me = Claims(n, f"e{n}")
         for _ in range(ROUNDS):
             async with pooled_pool.acquire() as conn:
-                if n % 2:
-                    outcome = await purchases.purchase(conn, buyer=me, item="pen", price=n)
-                else:
-                    outcome = await transfers.transfer(
-                        conn, sender=me, receiver_name=f"e{n - 1}", amount=n
-                    )
+
+                def write(conn: asyncpg.Connection = conn) -> Awaitable[Outcome]:
+                    if n % 2:
+                        return purchases.purchase(conn, buyer=me, item="pen", price=n)
+                    return transfers.transfer(conn, sender=me, receiver_name=f"e{n - 1}", amount=n)
+
+                # SERIALIZABLE may refuse one now and then (40001); the service retries too.
+                outcome = await retry_serializable(write, attempts=10)
             assert outcome.applied
 
     await asyncio.gather(*(employee(n) for n in range(1, EMPLOYEES + 1)))
