@@ -144,3 +144,37 @@ async def test_writers_of_other_accounts_pass_a_held_account(
         await other.close()
 
     assert outcome.applied
+
+
+FAIL_UNLESS_GATED = """
+CREATE FUNCTION fail_unless_gated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_locks WHERE pid = pg_backend_pid()
+                   AND relation = 'write_gate'::regclass AND mode = 'ExclusiveLock') THEN
+        RAISE EXCEPTION 'stale snapshot' USING ERRCODE = 'serialization_failure';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER fail_unless_gated BEFORE INSERT ON transfers
+    FOR EACH ROW EXECUTE FUNCTION fail_unless_gated();
+"""
+"""A 40001 on the uncontended path only, as when its snapshot predates the last holder's commit."""
+
+
+@pytest.mark.usefixtures("two_employees")
+async def test_a_serialization_failure_on_the_uncontended_path_takes_the_gate_instead(
+    db: asyncpg.Connection,
+) -> None:
+    await db.execute(FAIL_UNLESS_GATED)
+    try:
+        outcome = await transfers.transfer(
+            db, sender=Claims(1, "ann"), receiver_name="ben", amount=7
+        )
+    finally:
+        await db.execute("DROP TRIGGER fail_unless_gated ON transfers")
+        await db.execute("DROP FUNCTION fail_unless_gated()")
+
+    assert outcome.applied
+    assert await db.fetchval("SELECT count(*) FROM transfers") == 1
+    assert await db.fetchval(ADVISORY_LOCKS) == 0
