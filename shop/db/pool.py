@@ -21,10 +21,11 @@ async def keep_session(conn: asyncpg.Connection) -> None:
     """Hand a released connection back as it is, skipping asyncpg's default reset query.
 
     The default runs `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every
-    release: one more round trip and four statements per request. The service leaves nothing
-    on a session to reset: it opens no cursors, never listens, and its locks are all
-    transaction-scoped (docs/reliability.md, "The write path"). asyncpg still rolls back an
-    open transaction before this hook runs.
+    release: one more round trip and four statements per request, and behind a transaction
+    pooler a `RESET ALL` on whichever server connection takes it, wiping the limits the pooler
+    set there for the next client. The service leaves nothing on a session to reset: it opens
+    no cursors, never listens, and its locks are all transaction-scoped (docs/reliability.md,
+    "The write path"). asyncpg still rolls back an open transaction before this hook runs.
     """
 
 
