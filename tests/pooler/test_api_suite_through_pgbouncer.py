@@ -13,15 +13,12 @@ from tests.pooler.bouncer import pgbouncer_binary
 
 ROOT = Path(__file__).parents[2]
 
-DIRECT_ONLY = "tests/api/test_cli.py"
-"""The CLI tests run `shop migrate` and `shop audit`, which always connect directly."""
-
 
 def test_the_api_suite_passes_with_the_app_behind_pgbouncer() -> None:
     if pgbouncer_binary() is None:
         pytest.skip("pgbouncer is not installed; run_tests.sh installs it under CI=true")
     env = {**os.environ, "SHOP_TESTS_THROUGH_PGBOUNCER": "1"}
-    command = [sys.executable, "-m", "pytest", "tests/api", "--ignore", DIRECT_ONLY]
+    command = [sys.executable, "-m", "pytest", "tests/api"]
     command += ["-q", "-x", "-p", "no:cacheprovider", "--no-cov"]
     result = subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False
