@@ -63,17 +63,27 @@ else
   fi
 fi
 
-# tests/deploy puts Debian's nginx in front of the service, configured from deploy/nginx; CI
-# installs it when missing, elsewhere those tests are skipped and say so.
-if ! command -v nginx >/dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]]; then
+# Some tests drive real system programs from Debian's packages: nginx (tests/deploy, the
+# balancer), PgBouncer (tests/pooler) and Chromium (tests/web; Playwright's own browser
+# download cannot work here). CI installs what is missing, so there they always run; elsewhere
+# the tests that need a missing one are skipped, and this says so in one line each.
+apt_updated=""
+need_program() {  # need_program BINARY PACKAGE WHAT
+  local binary=$1 package=$2 what=$3
+  command -v "$binary" >/dev/null 2>&1 || [[ -x "/usr/sbin/$binary" || -x "/usr/bin/$binary" ]] \
+    && return 0
   if [[ "${CI:-}" == true && $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    log "CI: installing nginx for tests/deploy"
-    apt-get update -qq >/dev/null && apt-get install -y -qq nginx >/dev/null \
-      || log "could not install nginx: the balancer tests in tests/deploy will be skipped"
+    log "CI: installing $package for $what"
+    if [[ -z "$apt_updated" ]]; then apt-get update -qq >/dev/null && apt_updated=1; fi
+    apt-get install -y -qq "$package" >/dev/null && return 0
+    log "could not install $package: $what will be skipped"
   else
-    log "nginx is not installed: the balancer tests in tests/deploy will be skipped"
+    log "$what SKIPPED: $binary is not installed (apt-get install $package to run them)"
   fi
-fi
+}
+need_program nginx nginx "the balancer tests (tests/deploy)"
+need_program pgbouncer pgbouncer "the pooler tests (tests/pooler)"
+need_program chromium chromium "the browser tests (tests/web)"
 
 can_connect() {
   "$python" - "$1" <<'PY' >/dev/null 2>&1
@@ -126,19 +136,6 @@ elif can_connect "postgresql://postgres@127.0.0.1:5432/postgres"; then
   export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/postgres"
 else
   start_throwaway_cluster
-fi
-
-# The browser tests (tests/web) drive Debian's Chromium: Playwright's own browser download
-# cannot work here. CI installs it when missing, so there they always run; elsewhere they are
-# skipped, and this says so once.
-chromium=${SHOP_TEST_CHROMIUM:-/usr/bin/chromium}
-if [[ ! -x "$chromium" && "${CI:-}" == true ]]; then
-  log "CI: installing Chromium for the browser tests"
-  apt-get update -q >/dev/null
-  apt-get install -y -q chromium >/dev/null
-fi
-if [[ ! -x "$chromium" ]]; then
-  log "browser tests SKIPPED: no Chromium at $chromium (apt-get install chromium to run them)"
 fi
 
 log "ruff check and ruff format --check"

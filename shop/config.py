@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -17,6 +17,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         description="PostgreSQL DSN; when unset, `shop serve` starts an embedded PostgreSQL.",
+    )
+    database_pooler: Literal["none", "transaction"] = Field(
+        default="none",
+        description=(
+            "`transaction`: DATABASE_URL is a pooler in transaction mode (PgBouncer); the app"
+            " then sends no session settings and uses no named prepared statements."
+        ),
     )
     jwt_secret: SecretStr | None = Field(
         default=None,

@@ -13,6 +13,7 @@ from yarl import URL
 
 from shop.config import Settings
 from shop.db import embedded, migrate
+from tests.pooler.bouncer import PgBouncer
 
 TABLES = frozenset(
     {
@@ -76,10 +77,32 @@ def database_url(admin_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_settings(database_url: str) -> Settings:
+def pgbouncer(admin_url: str) -> Iterator[PgBouncer | None]:
+    """With SHOP_TESTS_THROUGH_PGBOUNCER=1, a real PgBouncer in transaction mode that the apps
+    under test connect through (tests/pooler); otherwise None. Fixtures that set up and check
+    state always connect directly."""
+    if os.environ.get("SHOP_TESTS_THROUGH_PGBOUNCER") != "1":
+        yield None
+        return
+    bouncer = PgBouncer(admin_url)
+    try:
+        yield bouncer
+    finally:
+        bouncer.stop()
+
+
+@pytest.fixture(scope="session")
+def app_database_url(database_url: str, pgbouncer: PgBouncer | None) -> str:
+    """Where the app under test connects: the database, or PgBouncer in front of it."""
+    return database_url if pgbouncer is None else pgbouncer.url(database_url)
+
+
+@pytest.fixture(scope="session")
+def app_settings(database_url: str, app_database_url: str) -> Settings:
     """The app's settings for this run (not `settings`: that is hypothesis' decorator)."""
     return Settings(
-        database_url=database_url,
+        database_url=app_database_url,
+        database_pooler="none" if app_database_url == database_url else "transaction",
         jwt_secret=TEST_SECRET,
         bcrypt_rounds=4,
         hash_threads=4,

@@ -21,22 +21,45 @@ async def keep_session(conn: asyncpg.Connection) -> None:
     """Hand a released connection back as it is, skipping asyncpg's default reset query.
 
     The default runs `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every
-    release: one more round trip and four statements per request. The service sets no
-    session state, opens no cursors and never listens; its only session state, the account
-    locks of a write procedure, is released by `procedures.call`, which ends the session if
-    it cannot. asyncpg still rolls back an open transaction before this hook runs.
+    release: one more round trip and four statements per request, and behind a transaction
+    pooler a `RESET ALL` on whichever server connection takes it, wiping the limits the pooler
+    set there for the next client. The service leaves nothing on a session to reset: it opens
+    no cursors, never listens, and its locks are all transaction-scoped (docs/reliability.md,
+    "The write path"). asyncpg still rolls back an open transaction before this hook runs.
     """
 
 
 def create_pool(settings: Settings, dsn: str) -> asyncpg.Pool:
-    """Build (not yet open) the pool; every connection gets the statement timeout."""
+    """Build (not yet open) the pool, with the time limits the deployment allows.
+
+    Straight to PostgreSQL, every connection gets the timeouts as session settings. Behind a
+    transaction pooler a session setting would stay on a server connection other clients
+    share (and PgBouncer refuses them as startup parameters), and a named prepared statement
+    would be looked for on whichever server connection runs the next transaction; so there
+    the client bounds each statement itself (asyncpg cancels it, and PgBouncer forwards the
+    cancel), the server-side timeouts are the pooled role's own settings, and statements are
+    unnamed: with its cache off, asyncpg parses a statement again in the same Sync as its
+    Bind and Execute (docs/reliability.md, "Behind a transaction pooler").
+    """
+    timeout_s = settings.statement_timeout_ms / 1000
+    if settings.database_pooler == "transaction":
+        return asyncpg.create_pool(
+            dsn,
+            reset=keep_session,
+            min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size,
+            timeout=settings.pool_acquire_timeout,
+            command_timeout=timeout_s,
+            statement_cache_size=0,
+            server_settings={"application_name": "shop"},  # a parameter PgBouncer tracks
+        )
     return asyncpg.create_pool(
         dsn,
         reset=keep_session,
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
         timeout=settings.pool_acquire_timeout,
-        command_timeout=settings.statement_timeout_ms / 1000 + 1,
+        command_timeout=timeout_s + 1,
         server_settings={
             "application_name": "shop",
             "statement_timeout": str(settings.statement_timeout_ms),

@@ -30,6 +30,7 @@ from shop.db import migrate
 from shop.services.audit import run_audit
 from tests.conftest import TEST_SECRET, create_database, drop_database
 from tests.helpers import Server
+from tests.pooler.bouncer import PgBouncer
 
 CHECKS = [
     not_a_server_error,
@@ -81,8 +82,9 @@ def _give_a_history(url: str, token: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def fuzz_target(admin_url: str) -> Iterator[FuzzTarget]:
-    """`shop serve` on a database of its own, with one employee whose token the fuzzer uses."""
+def fuzz_target(admin_url: str, pgbouncer: PgBouncer | None) -> Iterator[FuzzTarget]:
+    """`shop serve` on a database of its own, with one employee whose token the fuzzer uses;
+    behind PgBouncer when the suite runs through one."""
     name, url = create_database(admin_url)
     server: Server | None = None
     token = ""
@@ -90,7 +92,8 @@ def fuzz_target(admin_url: str) -> Iterator[FuzzTarget]:
         migrate.apply(url)
         server = Server(
             {
-                "DATABASE_URL": url,
+                "DATABASE_URL": url if pgbouncer is None else pgbouncer.url(url),
+                "DATABASE_POOLER": "none" if pgbouncer is None else "transaction",
                 "JWT_SECRET": TEST_SECRET,
                 "BCRYPT_ROUNDS": "4",
                 "LOG_LEVEL": "WARNING",

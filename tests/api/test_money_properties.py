@@ -149,9 +149,13 @@ async def login_all(client: ShopClient) -> list[str]:
 
 
 async def scenario(
-    app_settings: Settings, ops: Sequence[Operation], *, concurrently: bool = False
+    app_settings: Settings,
+    database_url: str,
+    ops: Sequence[Operation],
+    *,
+    concurrently: bool = False,
 ) -> None:
-    conn = await asyncpg.connect(app_settings.database_url)
+    conn = await asyncpg.connect(database_url)  # the app's URL may be a pooler's
     try:
         await conn.execute(EMPTY_TABLES)
         async with TestClient(TestServer(create_app(app_settings))) as http:
@@ -184,9 +188,9 @@ async def scenario(
 )
 @given(ops=st.lists(operations, max_size=25))
 def test_any_sequence_of_operations_follows_the_rules_and_keeps_the_books(
-    app_settings: Settings, ops: list[Operation]
+    app_settings: Settings, database_url: str, ops: list[Operation]
 ) -> None:
-    asyncio.run(scenario(app_settings, ops))
+    asyncio.run(scenario(app_settings, database_url, ops))
 
 
 @settings(
@@ -197,6 +201,6 @@ def test_any_sequence_of_operations_follows_the_rules_and_keeps_the_books(
 )
 @given(ops=st.lists(operations, min_size=5, max_size=25))
 def test_concurrent_operations_apply_each_accepted_one_exactly_once(
-    app_settings: Settings, ops: list[Operation]
+    app_settings: Settings, database_url: str, ops: list[Operation]
 ) -> None:
-    asyncio.run(scenario(app_settings, ops, concurrently=True))
+    asyncio.run(scenario(app_settings, database_url, ops, concurrently=True))

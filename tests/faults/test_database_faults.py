@@ -21,6 +21,7 @@ from tests.faults.traffic import (
     transfer_key,
 )
 from tests.helpers import ShopClient, bearer, expect, run_shop
+from tests.locks import hold_accounts
 
 figures = logging.getLogger("tests.faults.figures")
 
@@ -148,7 +149,7 @@ async def test_writer_blocked_on_an_account_gives_up_at_the_lock_timeout(
 ) -> None:
     tokens = await register(client, ["blocked", "target"])
     payer_id = await db.fetchval("SELECT id FROM users WHERE username = 'blocked'")
-    await db.execute("SELECT pg_advisory_lock($1)", payer_id)  # a stuck writer of this account
+    held = await hold_accounts(db, payer_id)  # a stuck writer of this account
 
     started = time.monotonic()
     body = await client.send_coin(tokens["blocked"], "target", 5, expected_status=500)
@@ -161,5 +162,5 @@ async def test_writer_blocked_on_an_account_gives_up_at_the_lock_timeout(
     assert elapsed >= lock_timeout  # it waited for the lock, then gave up (load only adds)
     assert await db.fetchval("SELECT count(*) FROM transfers") == 0
 
-    await db.execute("SELECT pg_advisory_unlock($1)", payer_id)
+    await held.rollback()
     await client.send_coin(tokens["blocked"], "target", 5)

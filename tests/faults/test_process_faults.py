@@ -24,6 +24,7 @@ from tests.faults.traffic import (
     transfer_key,
 )
 from tests.helpers import Server, bearer, run_shop
+from tests.locks import hold_accounts, waiting_for_the_write_gate
 
 figures = logging.getLogger("tests.faults.figures")
 
@@ -98,13 +99,6 @@ async def under_load(
         server.ensure_dead()
 
 
-async def waiting_for_advisory_locks(db: asyncpg.Connection) -> int:
-    return await db.fetchval(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    )
-
-
 async def poll(check: Callable[[], Awaitable[bool]], seconds: float = 20) -> None:
     """Wait for a state only visible by asking (the server's socket, PostgreSQL's lock table)."""
     async with asyncio.timeout(seconds):
@@ -124,7 +118,7 @@ async def test_stop_signal_stops_accepting_then_finishes_accepted_requests_and_e
         await server.wait_ready()
         tokens = await register(http, server.url, ["target", *(f"payer{i}" for i in range(8))])
         target_id = await db.fetchval("SELECT id FROM users WHERE username = 'target'")
-        await db.execute("SELECT pg_advisory_lock($1)", target_id)  # every transfer now waits
+        held = await hold_accounts(db, target_id)  # every transfer now waits
 
         async def send(payer: str) -> int:
             body = {"toUser": "target", "amount": 3}
@@ -133,7 +127,7 @@ async def test_stop_signal_stops_accepting_then_finishes_accepted_requests_and_e
                 return r.status
 
         async def all_waiting() -> bool:
-            return await waiting_for_advisory_locks(db) == 8
+            return await waiting_for_the_write_gate(db) == 8
 
         async def closed() -> bool:
             return not server.accepts_connections()
@@ -150,7 +144,7 @@ async def test_stop_signal_stops_accepting_then_finishes_accepted_requests_and_e
         if how == "sigterm-twice":  # an impatient operator, or a process manager's retry
             server.terminate()
         stopped_accepting = time.monotonic() - signalled
-        await db.execute("SELECT pg_advisory_unlock($1)", target_id)
+        await held.rollback()
         statuses = await asyncio.gather(*in_flight)
         code = await server.wait_exit()
         drained = time.monotonic() - signalled
@@ -285,7 +279,7 @@ async def test_requests_running_past_the_grace_period_are_cancelled_unapplied(
         await server.wait_ready()
         tokens = await register(http, server.url, ["stuck", "payee"])
         payee_id = await db.fetchval("SELECT id FROM users WHERE username = 'payee'")
-        await db.execute("SELECT pg_advisory_lock($1)", payee_id)  # the request can never finish
+        held = await hold_accounts(db, payee_id)  # the request can never finish
 
         async def send() -> int | str:
             body = {"toUser": "payee", "amount": 4}
@@ -297,7 +291,7 @@ async def test_requests_running_past_the_grace_period_are_cancelled_unapplied(
                 return type(exc).__name__
 
         async def waiting() -> bool:
-            return await waiting_for_advisory_locks(db) == 1
+            return await waiting_for_the_write_gate(db) == 1
 
         request = asyncio.create_task(send())
         await poll(waiting)
@@ -306,7 +300,7 @@ async def test_requests_running_past_the_grace_period_are_cancelled_unapplied(
         code = await server.wait_exit()
         exited = time.monotonic() - signalled
         outcome = await request
-        await db.execute("SELECT pg_advisory_unlock($1)", payee_id)
+        await held.rollback()
     finally:
         server.ensure_dead()
 

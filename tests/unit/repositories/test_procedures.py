@@ -1,4 +1,4 @@
-"""procedures.call: truthful outcomes when the connection fails, and no lock left behind."""
+"""procedures.call: truthful outcomes, and one statement per call whatever happens."""
 
 from __future__ import annotations
 
@@ -15,16 +15,12 @@ CALL = "CALL some_procedure($1)"
 
 
 class FakeConnection:
-    """Answers the CALL with `outcome` (a row or an exception); may also fail the unlock."""
+    """Answers the CALL with `outcome` (a row or an exception) and records what was sent."""
 
-    def __init__(
-        self, outcome: Any, *, closed: bool = False, unlock_error: Exception | None = None
-    ) -> None:
+    def __init__(self, outcome: Any, *, closed: bool = False) -> None:
         self.outcome = outcome
         self.closed = closed
-        self.unlock_error = unlock_error
         self.statements: list[str] = []
-        self.terminated = False
 
     def is_closed(self) -> bool:
         return self.closed
@@ -35,21 +31,12 @@ class FakeConnection:
             raise self.outcome
         return self.outcome
 
-    async def execute(self, query: str, *_: Any) -> str:
-        self.statements.append(query)
-        if self.unlock_error is not None:
-            raise self.unlock_error
-        return "SELECT 1"
-
-    def terminate(self) -> None:
-        self.terminated = True
-
 
 async def call(conn: FakeConnection) -> Any:
     return await procedures.call(conn, CALL, 1)  # type: ignore[arg-type]
 
 
-async def test_a_successful_call_returns_its_row_and_unlocks_nothing_more() -> None:
+async def test_a_successful_call_returns_its_row_and_sends_nothing_more() -> None:
     conn = FakeConnection({"applied": True})
 
     assert await call(conn) == {"applied": True}
@@ -68,14 +55,14 @@ async def test_a_successful_call_returns_its_row_and_unlocks_nothing_more() -> N
 async def test_losing_the_database_during_the_call_is_an_unknown_outcome(
     lost: Exception,
 ) -> None:
-    conn = FakeConnection(lost, unlock_error=asyncpg.ConnectionDoesNotExistError("closed"))
+    conn = FakeConnection(lost)
 
     with pytest.raises(OutcomeUnknownError) as raised:
         await call(conn)
 
     assert status_of(raised.value) == 500
     assert "may or may not" in raised.value.message
-    assert conn.terminated  # the unlock failed too, so the session is ended with its locks
+    assert conn.statements == [CALL]  # no clean-up statement: the server ended the transaction
 
 
 async def test_a_connection_closed_before_the_call_means_nothing_was_applied() -> None:
@@ -86,18 +73,17 @@ async def test_a_connection_closed_before_the_call_means_nothing_was_applied() -
     assert conn.statements == []
 
 
-async def test_giving_up_on_an_account_lock_is_a_conflict_with_locks_released() -> None:
+async def test_giving_up_on_the_write_gate_is_a_conflict_without_clean_up() -> None:
     conn = FakeConnection(asyncpg.LockNotAvailableError("canceling statement due to lock timeout"))
 
     with pytest.raises(TransactionConflictError):
         await call(conn)
-    assert conn.statements == [CALL, procedures.UNLOCK_ALL]
-    assert not conn.terminated
+    assert conn.statements == [CALL]
 
 
-async def test_serialization_failures_pass_through_for_the_retry_after_unlocking() -> None:
+async def test_serialization_failures_pass_through_for_the_retry() -> None:
     conn = FakeConnection(asyncpg.SerializationError("could not serialize access"))
 
     with pytest.raises(asyncpg.SerializationError):
         await call(conn)
-    assert conn.statements == [CALL, procedures.UNLOCK_ALL]
+    assert conn.statements == [CALL]
