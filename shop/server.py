@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -61,6 +62,9 @@ async def _serve(settings: Settings) -> None:
     try:
         site = web.TCPSite(runner, settings.host, settings.port, reuse_port=settings.workers > 1)
         await site.start()
+        # What start-up made (modules, the app, the pool) lives as long as the worker: keep
+        # it out of every later collection, which then only walks per-request garbage.
+        gc.freeze()
         reason = await _stop_requested()
         log.log(
             logging.WARNING if reason == SUPERVISOR_GONE else logging.INFO,
