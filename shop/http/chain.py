@@ -19,7 +19,7 @@ from aiohttp import hdrs, web
 from shop.db.request_connection import RequestConnection
 from shop.errors import UnauthorizedError
 from shop.http.responses import response_for
-from shop.keys import CONN, POOL, SETTINGS, TOKENS, USER
+from shop.keys import CONN, IDLE_CONNECTIONS, SETTINGS, TOKENS, USER
 from shop.observability import requests
 from shop.observability.logs import REQUEST_ID
 
@@ -67,12 +67,14 @@ async def chain(request: web.Request, handler: Handler) -> web.StreamResponse:
             if match.http_exception is None and not getattr(match.handler, _PUBLIC_ATTR, False):
                 request[USER] = app[TOKENS].decode(bearer_token(request))
             # connection: taken on first use, always given back before the response leaves
-            holder = RequestConnection(app[POOL], app[SETTINGS].pool_acquire_timeout)
+            holder = RequestConnection(app[IDLE_CONNECTIONS])
             request[CONN] = holder
             try:
                 response = await handler(request)
-            finally:
+            except BaseException:
                 await holder.release()
+                raise
+            await holder.release(clean=True)
         # errors: anything raised above becomes the contract's JSON error
         except web.HTTPException as exc:
             if exc.status < 400:
