@@ -32,9 +32,9 @@ JWT_SECRET_NAME = "jwt_secret"  # noqa: S105 - the name of the row, not a secret
 async def idle_connections_ctx(app: web.Application) -> AsyncIterator[None]:
     """The connections kept between requests; given back before the pool closes."""
     settings = app[SETTINGS]
-    idle = IdleConnections(
-        app[POOL], settings.pool_acquire_timeout, keep=settings.pool_max_size // 2
-    )
+    # Two connections stay for the pool's direct users, the logins.
+    keep = max(0, settings.pool_max_size - 2)
+    idle = IdleConnections(app[POOL], settings.pool_acquire_timeout, keep=keep)
     app[IDLE_CONNECTIONS] = idle
     try:
         yield

@@ -22,8 +22,8 @@ class IdleConnections:
     and left outside any transaction is as the pool would hand it on (the pool's reset does
     nothing: see `db.pool.keep_session`), so it is kept here instead, up to `keep` of them;
     any other goes back through the pool, which rolls back, drops or closes it as needed.
-    At most `keep` (half the pool) are held idle, so direct users of the pool (logins) are
-    never starved by them.
+    While a request waits for the pool, every connection goes back to the pool, so waiters
+    are served in order; and `keep` leaves room in the pool for its direct users (logins).
     """
 
     def __init__(self, pool: asyncpg.Pool, timeout: float, keep: int) -> None:
@@ -31,6 +31,7 @@ class IdleConnections:
         self._timeout = timeout
         self._keep = keep
         self._closed = False
+        self._waiting = 0
         self._idle: list[asyncpg.Connection] = []
 
     async def take(self) -> asyncpg.Connection:
@@ -40,12 +41,22 @@ class IdleConnections:
             if _usable(conn):
                 return conn
             await self._to_pool(conn)  # closed while idle: the pool replaces it
-        # asyncio.timeout, not acquire(timeout=): that one wraps the wait in a task of its own.
-        async with asyncio.timeout(self._timeout):
-            return await self._pool.acquire()
+        self._waiting += 1
+        try:
+            # asyncio.timeout, not acquire(timeout=): that one wraps the wait in a task.
+            async with asyncio.timeout(self._timeout):
+                return await self._pool.acquire()
+        finally:
+            self._waiting -= 1
 
     async def give_back(self, conn: asyncpg.Connection, *, clean: bool) -> None:
-        if clean and not self._closed and len(self._idle) < self._keep and _usable(conn):
+        if (
+            clean
+            and not self._waiting
+            and not self._closed
+            and len(self._idle) < self._keep
+            and _usable(conn)
+        ):
             self._idle.append(conn)
         else:
             await self._to_pool(conn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -102,3 +103,25 @@ async def test_a_kept_connection_closed_meanwhile_is_replaced(pool: asyncpg.Pool
     assert await backend_pid(second) != pid
     await second.release(clean=True)
     await idle.close()
+
+
+async def test_a_request_waiting_for_the_pool_gets_the_next_connection_given_back(
+    database_url: str,
+) -> None:
+    async with asyncpg.create_pool(
+        database_url, min_size=0, max_size=2, reset=keep_session
+    ) as small:
+        idle = IdleConnections(small, timeout=30, keep=2)
+        first, second, third = (RequestConnection(idle) for _ in range(3))
+        await first.get()
+        await second.get()
+        waiting = asyncio.create_task(third.get())
+        await asyncio.sleep(0)  # the third runs until it waits at the pool
+        assert idle._waiting == 1
+
+        await first.release(clean=True)
+
+        await asyncio.wait_for(waiting, timeout=30)  # a hang guard, not a timing claim
+        await second.release(clean=True)
+        await third.release(clean=True)
+        await idle.close()
