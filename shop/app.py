@@ -16,10 +16,11 @@ from shop.auth.throttle import ThrottlePolicy
 from shop.auth.tokens import TokenCodec
 from shop.config import Settings
 from shop.db.pool import pool_ctx
+from shop.db.request_connection import IdleConnections
 from shop.handlers import auth, docs, health, merch, metrics, wallet, webapp
 from shop.http.chain import MIDDLEWARES
 from shop.http.headers import add_security_headers
-from shop.keys import ACCOUNTS, HASHER, POOL, SETTINGS, TOKENS, WALLET_CACHE
+from shop.keys import ACCOUNTS, HASHER, IDLE_CONNECTIONS, POOL, SETTINGS, TOKENS, WALLET_CACHE
 from shop.repositories import secrets as secrets_repo
 from shop.services.accounts import Accounts
 from shop.services.wallet_cache import WalletCache
@@ -27,6 +28,20 @@ from shop.services.wallet_cache import WalletCache
 log = logging.getLogger(__name__)
 
 JWT_SECRET_NAME = "jwt_secret"  # noqa: S105 - the name of the row, not a secret
+
+
+@contextlib.asynccontextmanager
+async def idle_connections_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The connections kept between requests; given back before the pool closes."""
+    settings = app[SETTINGS]
+    # Two connections stay for the pool's direct users, the logins.
+    keep = max(0, settings.pool_max_size - 2)
+    idle = IdleConnections(app[POOL], settings.pool_acquire_timeout, keep=keep)
+    app[IDLE_CONNECTIONS] = idle
+    try:
+        yield
+    finally:
+        await idle.close()
 
 
 @contextlib.asynccontextmanager
@@ -81,7 +96,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[WALLET_CACHE] = WalletCache(settings.info_cache_size)
     app.on_response_prepare.append(add_security_headers)
-    app.cleanup_ctx.extend([pool_ctx, hasher_ctx, tokens_ctx, accounts_ctx])
+    app.cleanup_ctx.extend([pool_ctx, idle_connections_ctx, hasher_ctx, tokens_ctx, accounts_ctx])
     for module in (auth, wallet, merch, health, metrics, docs, webapp):
         app.router.add_routes(module.routes)
     return app

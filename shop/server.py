@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -105,6 +106,9 @@ async def _serve(settings: Settings, ready: Connection | None) -> None:
         else:
             ready.send(os.getpid())
             ready.close()
+        # What start-up made (modules, the app, the pool) lives as long as the worker: keep
+        # it out of every later collection, which then only walks per-request garbage.
+        gc.freeze()
         reason = await _stop_requested()
         log.log(
             logging.WARNING if reason == SUPERVISOR_GONE else logging.INFO,

@@ -1,4 +1,4 @@
-"""The middleware chain, listed once and in order (MIDDLEWARES), and what it needs.
+"""The middleware chain, listed once and in order (`chain`), and what it needs.
 
 A request passes through:
     observe     request id, access log line, metrics; outermost, so it sees every status
@@ -19,7 +19,7 @@ from aiohttp import hdrs, web
 from shop.db.request_connection import RequestConnection
 from shop.errors import UnauthorizedError
 from shop.http.responses import response_for
-from shop.keys import CONN, POOL, SETTINGS, TOKENS, USER
+from shop.keys import CONN, IDLE_CONNECTIONS, SETTINGS, TOKENS, USER
 from shop.observability import requests
 from shop.observability.logs import REQUEST_ID
 
@@ -47,56 +47,50 @@ def bearer_token(request: web.Request) -> str:
 
 
 @web.middleware
-async def observe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def chain(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Run the steps of the module docstring, in that order, around the handler.
+
+    One middleware rather than four: aiohttp adds a coroutine frame per middleware, and
+    every resumption of a request's task (each database answer) passes through all of
+    them, so the steps share one frame. The nesting below is the order.
+    """
+    # observe: outermost, so it sees every status, errors and redirects included
     started = time.perf_counter()
     request_id = requests.request_id_of(request)
     REQUEST_ID.set(request_id)
     status = 500
     try:
-        response = await handler(request)
+        try:
+            # auth: unknown routes fall through to the handler's 404/405
+            app = request.app
+            match = request.match_info
+            if match.http_exception is None and not getattr(match.handler, _PUBLIC_ATTR, False):
+                request[USER] = app[TOKENS].decode(bearer_token(request))
+            # connection: taken on first use, always given back before the response leaves
+            holder = RequestConnection(app[IDLE_CONNECTIONS])
+            request[CONN] = holder
+            try:
+                response = await handler(request)
+            except BaseException:
+                await holder.release()
+                raise
+            await holder.release(clean=True)
+        # errors: anything raised above becomes the contract's JSON error
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            response = response_for(request, exc, max_body=request.app[SETTINGS].max_body_bytes)
+        except Exception as exc:
+            response = response_for(request, exc, max_body=request.app[SETTINGS].max_body_bytes)
         status = response.status
         response.headers[requests.REQUEST_ID_HEADER] = request_id
         return response
-    except web.HTTPException as exc:  # redirects and the like, which the error layer passes
+    except web.HTTPException as exc:  # redirects and the like, which the error step passes
         status = exc.status
         exc.headers[requests.REQUEST_ID_HEADER] = request_id
         raise
     finally:
-        requests.record(request, status, time.perf_counter() - started)
+        requests.record(request, request_id, status, time.perf_counter() - started)
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Render every failure as the contract's `{"errors": "..."}` body."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return response_for(request, exc, max_body=request.app[SETTINGS].max_body_bytes)
-    except Exception as exc:
-        return response_for(request, exc, max_body=request.app[SETTINGS].max_body_bytes)
-
-
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Put the caller's claims on the request; unknown routes fall through to 404/405."""
-    match = request.match_info
-    if match.http_exception is None and not getattr(match.handler, _PUBLIC_ATTR, False):
-        request[USER] = request.app[TOKENS].decode(bearer_token(request))
-    return await handler(request)
-
-
-@web.middleware
-async def connection_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Give the request a lazily acquired connection and always give it back."""
-    holder = RequestConnection(request.app[POOL], request.app[SETTINGS].pool_acquire_timeout)
-    request[CONN] = holder
-    try:
-        return await handler(request)
-    finally:
-        await holder.release()
-
-
-MIDDLEWARES = (observe_middleware, error_middleware, auth_middleware, connection_middleware)
-"""Outermost first."""
+MIDDLEWARES = (chain,)

@@ -11,9 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
-from shop.observability import metrics
+from shop.observability import logs, metrics
 
-access_log = logging.getLogger("shop.access")
+access_log = logging.getLogger(logs.ACCESS_LOGGER)
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -49,27 +49,30 @@ def _counters(route: str, method: str, status: int) -> tuple[Any, Any]:
     return metrics.REQUESTS.labels(route, method, str(status)), metrics.LATENCY.labels(route)
 
 
-def record(request: web.Request, status: int, elapsed: float) -> None:
+def record(request: web.Request, request_id: str, status: int, elapsed: float) -> None:
     """Count the request, observe its latency and write its access log line."""
     route = route_of(request)
-    method = request.method if request.method in METHODS else "other"
-    requests, latency = _counters(route, method, status)
+    method = request.method
+    requests, latency = _counters(route, method if method in METHODS else "other", status)
     requests.inc()
     latency.observe(elapsed)
     if route == "/api/auth":
         metrics.LOGINS.labels(metrics.LOGIN_OUTCOMES.get(status, "error")).inc()
-    if access_log.isEnabledFor(logging.INFO):
-        access_log.info(
-            "%s %s %d",
-            request.method,
-            request.path,
-            status,
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "route": route,
-                "status": status,
-                "duration_ms": round(elapsed * 1000, 2),
-                "remote": request.remote,
-            },
-        )
+    lines = logs.access_lines
+    if lines is None and not access_log.isEnabledFor(logging.INFO):
+        return
+    fields = {
+        "method": method,
+        "path": request.path,
+        "route": route,
+        "status": status,
+        "duration_ms": round(elapsed * 1000, 2),
+        "remote": request.remote,
+    }
+    if lines is not None:
+        try:
+            lines.write(request_id, fields)
+            return
+        except (TypeError, OSError):  # unencodable or unwritable: logging reports it
+            pass
+    access_log.info("%s %s %d", method, fields["path"], status, extra=fields)
