@@ -108,7 +108,8 @@ async def read_info(http: aiohttp.ClientSession, token: str, failures: list[str]
 
 @pytest.mark.skipif(
     "shutdown_linger_seconds" not in Settings.model_fields,
-    reason="needs SHUTDOWN_LINGER_SECONDS in shop serve (see /work/signals/drain-linger.txt)",
+    reason="shop serve has no SHUTDOWN_LINGER_SECONDS yet: on SIGTERM it closes idle "
+    "keep-alive connections at once, racing nginx's next request on them",
 )
 async def test_replica_stopped_with_sigterm_drains_without_a_failed_request(
     balancer: Balancer,
