@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 from aiohttp.test_utils import TestClient
@@ -44,6 +44,36 @@ PASSWORD = "pw"
 """The password of employees whose password a test does not care about."""
 
 
+class LoginAttempt(NamedTuple):
+    """What POST /api/auth answered; unpacks as (status, body, headers)."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+    @property
+    def said(self) -> tuple[int, str]:
+        """The status, with the token or else the error message."""
+        return self.status, self.body.get("token") or self.body["errors"]
+
+
+async def attempt_login(
+    http: aiohttp.ClientSession | TestClient,
+    username: str,
+    password: str = PASSWORD,
+    *,
+    url: str = "",
+    headers: dict[str, str] | None = None,
+) -> LoginAttempt:
+    """POST /api/auth over HTTP, whatever the answer (always JSON). `url` is the server's base
+    URL; a TestClient knows its own."""
+    async with http.post(
+        url + "/api/auth", json={"username": username, "password": password}, headers=headers
+    ) as response:
+        assert response.content_type == "application/json", await response.text()
+        return LoginAttempt(response.status, await response.json(), dict(response.headers))
+
+
 async def login(
     http: aiohttp.ClientSession | TestClient,
     username: str,
@@ -52,12 +82,10 @@ async def login(
     url: str = "",
 ) -> str:
     """Log in over HTTP (the first login registers) and return the token; anything but 200
-    fails the test. `url` is the server's base URL; a TestClient knows its own."""
-    async with http.post(
-        url + "/api/auth", json={"username": username, "password": password}
-    ) as response:
-        body = await expect(response, 200)
-    return AuthResponse.model_validate(body).token
+    fails the test."""
+    attempt = await attempt_login(http, username, password, url=url)
+    assert attempt.status == 200, attempt
+    return AuthResponse.model_validate(attempt.body).token
 
 
 async def login_all(
