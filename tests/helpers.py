@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 from aiohttp.test_utils import TestClient
@@ -40,16 +40,74 @@ async def expect(response: Any, expected_status: int) -> Any:
     return (await response.json()) if text else None
 
 
+PASSWORD = "pw"
+"""The password of employees whose password a test does not care about."""
+
+
+class LoginAttempt(NamedTuple):
+    """What POST /api/auth answered; unpacks as (status, body, headers)."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+    @property
+    def said(self) -> tuple[int, str]:
+        """The status, with the token or else the error message."""
+        return self.status, self.body.get("token") or self.body["errors"]
+
+
+async def attempt_login(
+    http: aiohttp.ClientSession | TestClient,
+    username: str,
+    password: str = PASSWORD,
+    *,
+    url: str = "",
+    headers: dict[str, str] | None = None,
+) -> LoginAttempt:
+    """POST /api/auth over HTTP, whatever the answer (always JSON). `url` is the server's base
+    URL; a TestClient knows its own."""
+    async with http.post(
+        url + "/api/auth", json={"username": username, "password": password}, headers=headers
+    ) as response:
+        assert response.content_type == "application/json", await response.text()
+        return LoginAttempt(response.status, await response.json(), dict(response.headers))
+
+
+async def login(
+    http: aiohttp.ClientSession | TestClient,
+    username: str,
+    password: str = PASSWORD,
+    *,
+    url: str = "",
+) -> str:
+    """Log in over HTTP (the first login registers) and return the token; anything but 200
+    fails the test."""
+    attempt = await attempt_login(http, username, password, url=url)
+    assert attempt.status == 200, attempt
+    return AuthResponse.model_validate(attempt.body).token
+
+
+async def login_all(
+    http: aiohttp.ClientSession | TestClient, usernames: list[str], *, url: str = ""
+) -> dict[str, str]:
+    """Log each employee in, one after the other; their tokens by name."""
+    return {name: await login(http, name, url=url) for name in usernames}
+
+
 class ShopClient:
     def __init__(self, client: TestClient) -> None:
         self.http = client
 
     async def auth(self, username: str, password: str, expected_status: int = 200) -> str:
+        """The token when 200 is expected (see `login`); else the refusal is checked, and ""."""
+        if expected_status == 200:
+            return await login(self.http, username, password)
         response = await self.http.post(
             "/api/auth", json={"username": username, "password": password}
         )
-        body = await expect(response, expected_status)
-        return AuthResponse.model_validate(body).token if expected_status == 200 else ""
+        await expect(response, expected_status)
+        return ""
 
     async def info(self, token: str, expected_status: int = 200) -> InfoResponse | None:
         response = await self.http.get("/api/info", headers=bearer(token))
@@ -156,18 +214,20 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
 
     async def wait_ready(self, seconds: float = 60) -> None:
+        """Return once /healthz answers 200; fail at once if the server exits. `seconds` is
+        only a hang guard."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.output()
-            health = self.url + "/healthz"
-            try:
-                async with aiohttp.ClientSession() as session, session.get(health) as response:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with (
+                    aiohttp.ClientSession() as session,
+                    session.get(self.url + "/healthz") as response,
+                ):
                     if response.status == 200:
                         return
-            except aiohttp.ClientError:
-                pass
             await asyncio.sleep(0.2)
-        raise TimeoutError("server did not start")
+        raise TimeoutError(f"server did not start within {seconds} s:\n{self.output()}")
 
     def accepts_connections(self) -> bool:
         with socket.socket() as sock:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 import aiohttp
 import pytest
-import requests
 from aiohttp.test_utils import TestClient
 
 from shop.app import create_app
@@ -74,16 +73,12 @@ def perimeter_env(database_url: str, **overrides: str) -> dict[str, str]:
 def start_server(env: dict[str, str], seconds: float = 60) -> Server:
     """Start `shop serve` and wait until it answers; the caller stops it."""
     server = Server(env)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert server.process.poll() is None, server.output()
-        try:
-            if requests.get(server.url + "/healthz", timeout=2).status_code == 200:
-                return server
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    server.ensure_dead()
-    raise TimeoutError("server did not start")
+    try:
+        asyncio.run(server.wait_ready(seconds))
+    except BaseException:
+        server.ensure_dead()
+        raise
+    return server
 
 
 @pytest.fixture(scope="session")

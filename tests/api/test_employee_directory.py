@@ -12,7 +12,7 @@ from passlib.context import CryptContext
 
 from shop.auth.usernames import skeleton
 from tests.api.conftest import perimeter_env, start_server
-from tests.helpers import Server, run_shop
+from tests.helpers import Server, attempt_login, run_shop
 
 NOT_LISTED = "this username is not in the employee directory"
 
@@ -23,11 +23,7 @@ async def login(
     username: str,
     password: str = "pw",  # noqa: S107
 ) -> tuple[int, str]:
-    async with http.post(
-        server.url + "/api/auth", json={"username": username, "password": password}
-    ) as response:
-        body = await response.json()
-        return response.status, body.get("token") or body["errors"]
+    return (await attempt_login(http, username, password, url=server.url)).said
 
 
 async def add_employee(db: asyncpg.Connection, name: str, password: str) -> None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 import requests
@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
 from shop.db import migrate
 from shop.services.audit import run_audit
 from tests.conftest import TEST_SECRET, create_database, drop_database
-from tests.helpers import Server
+from tests.helpers import Server, login
 from tests.pooler.bouncer import PgBouncer
 
 CHECKS = [
@@ -52,23 +52,14 @@ class FuzzTarget:
     token: str
 
 
-def _wait_ready(server: Server, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert server.process.poll() is None, server.process.communicate()[0]
-        try:
-            if requests.get(server.url + "/healthz", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise TimeoutError("server did not start")
+async def _login_over_http(url: str, username: str, password: str) -> str:
+    async with aiohttp.ClientSession() as http:
+        return await login(http, username, password, url=url)
 
 
 def _give_a_history(url: str, token: str) -> None:
     """A few movements of every kind, so /api/history answers with entries to check."""
-    peer = requests.post(
-        url + "/api/auth", json={"username": "fuzz-peer", "password": "peer-password"}, timeout=10
-    ).json()["token"]
+    peer = asyncio.run(_login_over_http(url, "fuzz-peer", "peer-password"))
     calls = [
         (token, "POST", "/api/sendCoin", {"toUser": "fuzz-peer", "amount": 5}),
         (peer, "POST", "/api/sendCoin", {"toUser": "fuzzer", "amount": 3}),
@@ -99,14 +90,8 @@ def fuzz_target(admin_url: str, pgbouncer: PgBouncer | None) -> Iterator[FuzzTar
                 "LOG_LEVEL": "WARNING",
             }
         )
-        _wait_ready(server)
-        response = requests.post(
-            server.url + "/api/auth",
-            json={"username": "fuzzer", "password": "fuzzer-password"},
-            timeout=10,
-        )
-        assert response.status_code == 200, response.text
-        token = response.json()["token"]
+        asyncio.run(server.wait_ready())
+        token = asyncio.run(_login_over_http(server.url, "fuzzer", "fuzzer-password"))
         _give_a_history(server.url, token)
         yield FuzzTarget(server.url, url, token)
     finally:

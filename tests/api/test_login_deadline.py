@@ -19,7 +19,7 @@ import asyncpg
 import pytest
 
 from tests.api.conftest import perimeter_env, start_server
-from tests.helpers import Server
+from tests.helpers import Server, attempt_login
 
 FLOOD = 60
 
@@ -37,10 +37,7 @@ def busy_server(database_url: str) -> Iterator[Server]:
 async def login(
     http: aiohttp.ClientSession, server: Server, username: str, password: str
 ) -> tuple[int, dict[str, str], dict[str, str]]:
-    async with http.post(
-        server.url + "/api/auth", json={"username": username, "password": password}
-    ) as response:
-        return response.status, await response.json(), dict(response.headers)
+    return await attempt_login(http, username, password, url=server.url)
 
 
 async def test_a_flood_of_new_names_gets_fast_500s_and_returning_employees_get_in(

@@ -15,7 +15,7 @@ import aiohttp
 import asyncpg
 
 from tests.api.conftest import PERIMETER_NAME_CEILING
-from tests.helpers import Server
+from tests.helpers import Server, attempt_login
 
 WRONG = "wrong username or password"
 HELD_BACK = "too many login attempts for this username"
@@ -28,13 +28,8 @@ def unique(prefix: str) -> str:
 async def login(
     http: aiohttp.ClientSession, server: Server, username: str, password: str, client: str
 ) -> tuple[int, dict[str, Any], dict[str, str]]:
-    async with http.post(
-        server.url + "/api/auth",
-        json={"username": username, "password": password},
-        headers={"X-Forwarded-For": client},
-    ) as response:
-        assert response.content_type == "application/json", await response.text()
-        return response.status, await response.json(), dict(response.headers)
+    forwarded = {"X-Forwarded-For": client}
+    return await attempt_login(http, username, password, url=server.url, headers=forwarded)
 
 
 async def charged(db: asyncpg.Connection, username: str, client: str) -> int:

@@ -10,7 +10,7 @@ import pytest
 
 from shop.config import Settings
 from tests.conftest import TEST_SECRET
-from tests.helpers import Server, bearer
+from tests.helpers import Server, bearer, login
 
 INT4_MAX = 2**31 - 1
 
@@ -33,18 +33,12 @@ async def server(app_settings: Settings, empty_tables: None) -> AsyncIterator[Se
         served.stop()
 
 
-async def login(http: aiohttp.ClientSession, url: str, name: str) -> str:
-    async with http.post(url + "/api/auth", json={"username": name, "password": "pw"}) as r:
-        assert r.status == 200, await r.text()
-        return (await r.json())["token"]
-
-
 async def test_a_credit_past_int4_is_applied_and_rendered_as_an_integer(
     server: Server, db: asyncpg.Connection
 ) -> None:
     async with aiohttp.ClientSession() as http:
-        rich = await login(http, server.url, "rich")
-        sender = await login(http, server.url, "sender")
+        rich = await login(http, "rich", url=server.url)
+        sender = await login(http, "sender", url=server.url)
         await db.execute("UPDATE users SET balance = $1 WHERE username = 'rich'", INT4_MAX - 10)
 
         async with http.post(
@@ -64,8 +58,8 @@ async def test_an_amount_past_int4_is_refused_and_changes_nothing(
     server: Server, db: asyncpg.Connection
 ) -> None:
     async with aiohttp.ClientSession() as http:
-        await login(http, server.url, "receiver")
-        sender = await login(http, server.url, "sender")
+        await login(http, "receiver", url=server.url)
+        sender = await login(http, "sender", url=server.url)
         await db.execute("UPDATE users SET balance = $1 WHERE username = 'sender'", 2**40)
         async with http.post(
             server.url + "/api/sendCoin",

@@ -12,7 +12,7 @@ import pytest
 from passlib.context import CryptContext
 
 from shop.auth.usernames import skeleton
-from tests.helpers import Server, bearer
+from tests.helpers import Server, attempt_login, bearer
 
 LOOKALIKE = "username looks like an existing employee's; choose another"
 
@@ -21,11 +21,7 @@ async def login(
     http: aiohttp.ClientSession, server: Server, username: str, password: str
 ) -> tuple[int, str]:
     """Status and the token, or the error message."""
-    async with http.post(
-        server.url + "/api/auth", json={"username": username, "password": password}
-    ) as response:
-        body = await response.json()
-        return response.status, body.get("token") or body["errors"]
+    return (await attempt_login(http, username, password, url=server.url)).said
 
 
 @pytest.mark.parametrize(

@@ -7,16 +7,12 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
-from tests.helpers import Server, run_shop, sample
+from tests.helpers import Server, login, run_shop, sample
 
 
-async def login(url: str, username: str) -> str:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(url + "/api/auth", json={"username": username, "password": "pw"}) as response,
-    ):
-        assert response.status == 200, await response.text()
-        return (await response.json())["token"]
+async def login_at(url: str, username: str) -> str:
+    async with aiohttp.ClientSession() as http:
+        return await login(http, username, url=url)
 
 
 async def coins(url: str, token: str) -> int:
@@ -42,7 +38,7 @@ async def test_workers_and_restarts_share_one_default_secret(
     first = Server(env)
     try:
         await first.wait_ready()
-        token = await login(first.url, "restart-proof")
+        token = await login_at(first.url, "restart-proof")
         assert [await coins(first.url, token) for _ in range(10)] == [1000] * 10
         exposition = await scrape(first.url)
         # Whichever worker answers the scrape reports the requests of both.
@@ -68,7 +64,7 @@ async def test_serve_without_database_url_runs_an_embedded_postgres_that_audit_s
     server = Server({**embedded, "BCRYPT_ROUNDS": "4"})
     try:
         await server.wait_ready(seconds=120)
-        token = await login(server.url, "embedded")
+        token = await login_at(server.url, "embedded")
         assert await coins(server.url, token) == 1000
         migrated = await run_shop("migrate", env=embedded)
         audited = await run_shop("audit", env=embedded)

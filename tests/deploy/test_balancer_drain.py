@@ -23,9 +23,9 @@ import pytest
 
 from shop.config import Settings
 from tests.deploy.balancer import Balancer, find_nginx
-from tests.faults.test_process_faults import mixed_streams, names, register, server_env
+from tests.faults.test_process_faults import mixed_streams, names, server_env
 from tests.faults.traffic import Outcome, Traffic, coins_lost, reconcile
-from tests.helpers import Server, bearer
+from tests.helpers import Server, bearer, login_all
 
 figures = logging.getLogger("tests.deploy.figures")
 
@@ -117,7 +117,7 @@ async def test_replica_stopped_with_sigterm_drains_without_a_failed_request(
     http: aiohttp.ClientSession,
     db: asyncpg.Connection,
 ) -> None:
-    tokens = await register(http, "", names(6, 2))
+    tokens = await login_all(http, names(6, 2))
     counted = Counted(http)
     traffic = Traffic(counted, mixed_streams(tokens, 6, 2))
     info_failures: list[str] = []

@@ -20,16 +20,12 @@ from tests.faults.traffic import (
     reconcile,
     transfer_key,
 )
-from tests.helpers import ShopClient, bearer, expect, run_shop
+from tests.helpers import ShopClient, bearer, expect, login_all, run_shop
 from tests.locks import hold_accounts
 
 figures = logging.getLogger("tests.faults.figures")
 
 OUTAGE_SECONDS = 1.5
-
-
-async def register(client: ShopClient, names: list[str]) -> dict[str, str]:
-    return {name: await client.auth(name, "pw") for name in names}
 
 
 async def test_database_outage_loses_no_acknowledged_coin(
@@ -38,7 +34,7 @@ async def test_database_outage_loses_no_acknowledged_coin(
     senders = [f"sender{i}" for i in range(6)]
     receivers = [f"receiver{i}" for i in range(6)]
     buyers = ["buyer0", "buyer1"]
-    tokens = await register(client, senders + receivers + buyers)
+    tokens = await login_all(client.http, senders + receivers + buyers)
     streams = [
         Stream(transfer_key(s, r), tokens[s], to_user=r, amount=i + 1)
         for i, (s, r) in enumerate(zip(senders, receivers, strict=True))
@@ -90,7 +86,7 @@ async def test_database_outage_loses_no_acknowledged_coin(
 async def test_lost_reply_to_a_transfer_is_reported_as_unknown_not_as_unchanged(
     client: ShopClient, proxy: DatabaseProxy, db: asyncpg.Connection, database_url: str
 ) -> None:
-    tokens = await register(client, ["payer", "payee"])
+    tokens = await login_all(client.http, ["payer", "payee"])
     proxy.cut_after(b"payee")  # the CALL's arguments go through, then the link drops
 
     response = await client.http.post(
@@ -112,7 +108,7 @@ async def test_lost_reply_to_a_transfer_is_reported_as_unknown_not_as_unchanged(
 async def test_hung_database_answers_500_instead_of_hanging(
     client: ShopClient, proxy: DatabaseProxy
 ) -> None:
-    tokens = await register(client, ["waiting", "other"])
+    tokens = await login_all(client.http, ["waiting", "other"])
     proxy.freeze()
 
     async def timed_send() -> float:
@@ -147,7 +143,7 @@ async def test_hung_database_answers_500_instead_of_hanging(
 async def test_writer_blocked_on_an_account_gives_up_at_the_lock_timeout(
     client: ShopClient, db: asyncpg.Connection
 ) -> None:
-    tokens = await register(client, ["blocked", "target"])
+    tokens = await login_all(client.http, ["blocked", "target"])
     payer_id = await db.fetchval("SELECT id FROM users WHERE username = 'blocked'")
     held = await hold_accounts(db, payer_id)  # a stuck writer of this account
 

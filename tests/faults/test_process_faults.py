@@ -23,7 +23,7 @@ from tests.faults.traffic import (
     reconcile,
     transfer_key,
 )
-from tests.helpers import Server, bearer, run_shop
+from tests.helpers import Server, bearer, login_all, run_shop
 from tests.locks import hold_accounts, waiting_for_the_write_gate
 
 figures = logging.getLogger("tests.faults.figures")
@@ -49,15 +49,6 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
     """A new TCP connection per request, so requests spread over both workers."""
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as session:
         yield session
-
-
-async def register(http: aiohttp.ClientSession, url: str, names: list[str]) -> dict[str, str]:
-    tokens = {}
-    for name in names:
-        async with http.post(url + "/api/auth", json={"username": name, "password": "pw"}) as r:
-            assert r.status == 200, await r.text()
-            tokens[name] = (await r.json())["token"]
-    return tokens
 
 
 def mixed_streams(tokens: dict[str, str], pairs: int, buyers: int) -> list[Stream]:
@@ -87,7 +78,7 @@ async def under_load(
     server = Server(env)
     try:
         await server.wait_ready()
-        tokens = await register(http, server.url, names(6, 2))
+        tokens = await login_all(http, names(6, 2), url=server.url)
         traffic = Traffic(_Rooted(http, server.url), mixed_streams(tokens, 6, 2))
         traffic.start()
         try:
@@ -116,7 +107,7 @@ async def test_stop_signal_stops_accepting_then_finishes_accepted_requests_and_e
     server = Server(server_env(app_settings, STATEMENT_TIMEOUT_MS="30000"))
     try:
         await server.wait_ready()
-        tokens = await register(http, server.url, ["target", *(f"payer{i}" for i in range(8))])
+        tokens = await login_all(http, ["target", *(f"payer{i}" for i in range(8))], url=server.url)
         target_id = await db.fetchval("SELECT id FROM users WHERE username = 'target'")
         held = await hold_accounts(db, target_id)  # every transfer now waits
 
@@ -277,7 +268,7 @@ async def test_requests_running_past_the_grace_period_are_cancelled_unapplied(
     server = Server(env)
     try:
         await server.wait_ready()
-        tokens = await register(http, server.url, ["stuck", "payee"])
+        tokens = await login_all(http, ["stuck", "payee"], url=server.url)
         payee_id = await db.fetchval("SELECT id FROM users WHERE username = 'payee'")
         held = await hold_accounts(db, payee_id)  # the request can never finish
 
