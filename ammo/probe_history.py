@@ -1,6 +1,6 @@
 """Compare the cost of a /api/history page for an employee with 20,000 movements and one with 20.
 
-    python ammo/probe_history.py [ADMIN_DSN] [OUT_JSON]
+    python -m ammo.probe_history [ADMIN_DSN] [OUT_JSON]
 
 Standalone: it creates a throwaway database on the server ADMIN_DSN points at (default
 postgresql://postgres@127.0.0.1:5432/postgres), migrates it, seeds it, starts `shop serve`

@@ -1,6 +1,6 @@
 """How long migration 0010 holds the ledger, against 0007's plain rewrite of the same tables.
 
-    python ammo/probe_history_migration.py [ADMIN_DSN] [OUT_JSON]
+    python -m ammo.probe_history_migration [ADMIN_DSN] [OUT_JSON]
 
 Standalone: a throwaway database on ADMIN_DSN's server, migrated, filled with about
 1,000,000 ledger rows (800,000 transfers, 200,000 purchases among 10,000 employees), then

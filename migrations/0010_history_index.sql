@@ -30,8 +30,8 @@
 -- Writers wait while it runs, as they did for 0007's rewrite of the same tables; /api/info
 -- does not (it reads the aggregates). On a ledger of 990,000 rows it took 3.7 times as long
 -- as 0007 (median of 3; 30-41 s against 6-11 s on the shared 2-core machine under heavy
--- load; ammo/probe_history_migration.py): the lookup of each row's place costs more than the
--- rewrite itself, the three index builds about a tenth.
+-- load; `python -m ammo.probe_history_migration`): the lookup of each row's place costs more
+-- than the rewrite itself, the three index builds about a tenth.
 -- The indexes are built inside the same transaction, under the lock already held. CREATE
 -- INDEX CONCURRENTLY cannot run inside a transaction block; yoyo can run an SQL migration
 -- without one (a `-- transactional: false` header), but then each statement commits on its
