@@ -1,10 +1,20 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
 from shop.http.responses import describe_validation_error
-from shop.models import MAX_AMOUNT, AuthRequest, SendCoinRequest
+from shop.models import (
+    MAX_AMOUNT,
+    AuthRequest,
+    HistoryQuery,
+    ItemsQuery,
+    SendCoinRequest,
+    decode_cursor,
+    encode_cursor,
+)
 
 
 @pytest.mark.parametrize(
@@ -57,3 +67,47 @@ def test_send_coin_body_errors_are_described(body: bytes, message: str) -> None:
 def test_send_coin_body_uses_contract_field_names() -> None:
     request = SendCoinRequest.model_validate_json(b'{"toUser": "bob", "amount": 3}')
     assert (request.to_user, request.amount) == ("bob", 3)
+
+
+@pytest.mark.parametrize("seq", [1, 7, 123_456_789, 2**63 - 1])
+def test_a_cursor_gives_back_the_position_it_was_made_from(seq: int) -> None:
+    cursor = encode_cursor(seq)
+
+    assert decode_cursor(cursor) == seq
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", cursor)  # URL-safe as it is, no padding
+
+
+def test_history_query_defaults_to_the_first_page_of_20() -> None:
+    query = HistoryQuery.from_query([])
+
+    assert (query.limit, query.before) == (20, None)
+
+
+def test_history_query_reads_limit_and_cursor_from_the_query_string() -> None:
+    query = HistoryQuery.from_query([("limit", "100"), ("before", encode_cursor(42))])
+
+    assert (query.limit, query.before) == (100, 42)
+
+
+@pytest.mark.parametrize(
+    ("pairs", "message"),
+    [
+        ([("limit", "0")], "limit: must be a whole number from 1 to 100"),
+        ([("limit", "1e1")], "limit: must be a whole number from 1 to 100"),
+        ([("limit", "5"), ("limit", "5")], "limit: must be given at most once"),
+        ([("before", "")], "before: not a cursor this API gave out"),
+        ([("before", encode_cursor(5) + "A")], "before: not a cursor this API gave out"),
+        ([("page", "2")], "page: extra inputs are not permitted"),
+    ],
+)
+def test_bad_history_queries_are_described(pairs: list[tuple[str, str]], message: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        HistoryQuery.from_query(pairs)
+
+    assert describe_validation_error(raised.value).startswith(message)
+
+
+def test_items_query_takes_no_parameters() -> None:
+    ItemsQuery.from_query([])
+    with pytest.raises(ValidationError):
+        ItemsQuery.from_query([("limit", "5")])
