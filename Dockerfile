@@ -20,7 +20,8 @@ CMD ["shop", "serve"]
 
 FROM base AS test
 # Debian's Chromium for the browser tests (tests/web); Playwright never downloads a browser.
-RUN apt-get update && apt-get install -y chromium && rm -rf /var/lib/apt/lists/*
+# Playwright's own Node driver (inside its wheel) needs libatomic1, which the slim image lacks.
+RUN apt-get update && apt-get install -y chromium libatomic1 && rm -rf /var/lib/apt/lists/*
 COPY tests ./tests
 COPY run_tests.sh ./
 RUN pip install -e '.[test]' && chown -R shop:shop /app
