@@ -262,7 +262,7 @@ def _scenario(
     argv = [
         PY, "-m", "locust", "-f", str(machine.ROOT / "ammo" / "locustfile.py"), "--headless",
         "-u", str(scenario.users), "-r", str(scenario.users),
-        "--run-time", f"{round(seconds) + 60}s", "--stop-timeout", "5", "-H", base,
+        "--run-time", f"{round(seconds) + 180}s", "--stop-timeout", "5", "-H", base,
         "--csv", str(out / name), "--csv-full-history", "--only-summary",
         "--loglevel", "WARNING", *scenario.classes,
     ]  # fmt: skip
@@ -277,11 +277,12 @@ def _scenario(
                 )
             )
             wait_port(port, target)
+            plan = dataclasses.replace(plan, started_pids=[target.pid])
         proc = stack.enter_context(started(argv, env | {"AMMO_PLAN": plan.to_env()}, locust_log))
         if scenario.profile:
             _profile(proc, locust_log, service_pids[0], scenario, out)
         try:
-            proc.wait(seconds + 120)
+            proc.wait(seconds + 240)
         except subprocess.TimeoutExpired:
             log(f"{name}: locust did not stop by itself; stopping it")
             stop(proc)
@@ -293,7 +294,13 @@ def _scenario(
         log(f"audit after {name}: {'passed' if audit['passed'] else 'FAILED'}")
     return {
         "scenario": dataclasses.asdict(scenario),
-        "cpu_groups": ["service", "postgres", "locust", *scenario.components],
+        "cpu_groups": [
+            "service",
+            "postgres",
+            "locust",
+            *(["started"] if scenario.start else []),
+            *scenario.components,
+        ],
         "locust_exit": proc.returncode,
         "steps": results.read_steps(steps_csv),
         "series": results.read_series(out / f"{name}_stats_history.csv"),

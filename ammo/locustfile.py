@@ -19,6 +19,7 @@ import gc
 import os
 import random
 import time
+import traceback
 import uuid
 from collections import defaultdict
 from typing import ClassVar
@@ -74,8 +75,8 @@ class Employee(FastHttpUser):
         body = {"username": username, "password": accounts.PASSWORD}
         with self.client.post("/api/auth", json=body, name=name, catch_response=True) as resp:
             if resp.status_code != 200:
-                resp.failure(f"{resp.status_code} {resp.text[:120]}")
-                raise RuntimeError(f"login of {username} failed")
+                resp.failure(why(resp))
+                raise RuntimeError(f"login of {username} failed: {why(resp)}")
             return resp.json()["token"]
 
     def class_rate(self) -> float | None:
@@ -101,7 +102,7 @@ class Employee(FastHttpUser):
         """GET a read endpoint, named by its path; anything but 200 is a failure."""
         with self.client.get(path, headers=self.auth, name=path, catch_response=True) as resp:
             if resp.status_code != 200:
-                resp.failure(f"{resp.status_code} {resp.text[:120]}")
+                resp.failure(why(resp))
 
     def info(self) -> None:
         self.read("/api/info")
@@ -120,6 +121,11 @@ class Employee(FastHttpUser):
             expected_400(resp)
 
 
+def why(resp) -> str:
+    """A failed response in one line: status and body, or the connection error (status 0)."""
+    return f"{resp.status_code} {(resp.text or repr(resp.error))[:120]}"
+
+
 def expected_400(resp) -> None:
     """200, or the 400 of an employee who cannot pay: both are the service working."""
     if resp.status_code == 200 or (
@@ -127,7 +133,7 @@ def expected_400(resp) -> None:
     ):
         resp.success()
     else:
-        resp.failure(f"{resp.status_code} {(resp.text or '')[:120]}")
+        resp.failure(why(resp))
 
 
 class MixedEmployee(Employee):
@@ -199,7 +205,7 @@ class StormLogin(FastHttpUser):
         body = {"username": username, "password": accounts.PASSWORD}
         with self.client.post("/api/auth", json=body, name=name, catch_response=True) as resp:
             if resp.status_code != 200:
-                resp.failure(f"{resp.status_code} {resp.text[:120]}")
+                resp.failure(why(resp))
 
 
 class CeilingUser(Employee):
@@ -286,17 +292,18 @@ def _drive(environment: Environment) -> None:
     gc.collect()
     gc.freeze()
     print(f"warm-up done: {Employee.ready} employees hold a token; measuring", flush=True)
-    service = set(PLAN.service_pids)
+    service, launched = set(PLAN.service_pids), set(PLAN.started_pids)
     rows: list[dict[str, object]] = []
     for step, (rate, duration) in enumerate(PLAN.steps):
         Clock.rate = rate
         Clock.users = dict(runner.user_classes_count)  # a walk over every user: not per task
         Clock.step = step
-        before = cpu.snapshot(PLAN.dbname, service, PLAN.components)
+        before = cpu.snapshot(PLAN.dbname, service, PLAN.components, launched)
         started = time.monotonic()
         gevent.sleep(duration)
         seconds = time.monotonic() - started
-        used = cpu.usage(before, cpu.snapshot(PLAN.dbname, service, PLAN.components))
+        after = cpu.snapshot(PLAN.dbname, service, PLAN.components, launched)
+        used = cpu.usage(before, after)
         step_rows = [row | used for row in _step_rows(step, rate, seconds)]
         rows += step_rows
         total = step_rows[-1]
@@ -316,6 +323,16 @@ def _drive(environment: Environment) -> None:
     runner.quit()
 
 
+def _drive_or_quit(environment: Environment) -> None:
+    """Run the steps; on any error, say so and stop at once rather than at --run-time."""
+    try:
+        _drive(environment)
+    except Exception:
+        traceback.print_exc()
+        print("the measurement failed; stopping", flush=True)
+        environment.runner.quit()
+
+
 @events.test_start.add_listener
 def _on_test_start(environment: Environment, **_: object) -> None:
-    gevent.spawn(_drive, environment)
+    gevent.spawn(_drive_or_quit, environment)
