@@ -3,13 +3,14 @@
 The user classes (which one a scenario runs is in ammo/scenarios.py):
 MixedEmployee, HotColleagueEmployee, InfoReader + StormLogin (the login storm), CeilingUser.
 
-Every employee logs in once in on_start and reuses its token. Once all of them hold a token,
-the statistics are reset and the measured part begins: the paced classes run at each step's
-rate (requests/s for the whole class, None for as fast as it goes), then the run stops by
-itself. The steps and where the results go come from the driver's plan (ammo/plan.py, the
-AMMO_PLAN variable). CPU used by the service, PostgreSQL, locust, any extra components and
-the rest of the machine is recorded per step, with exact per-step percentiles, in the plan's
-steps CSV. In a search, stepping stops after the first step that misses the SLO.
+Every employee logs in once in on_start, waits idle for the others and reuses its token.
+Once all of them hold a token, the statistics are reset and the measured part begins: the
+paced classes run at each step's rate (requests/s for the whole class, None for as fast as
+it goes), then the run stops by itself. The steps and where the results go come from the
+driver's plan (ammo/plan.py, the AMMO_PLAN variable). CPU used by the service, PostgreSQL,
+locust, any extra components and the rest of the machine is recorded per step, with exact
+per-step percentiles, in the plan's steps CSV. In a search, stepping stops after the first
+step that misses the SLO.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ ORDINARY = accounts.ordinary(PLAN.employees)
 _load = accounts.load(PLAN.employees)
 _employees = random.sample(_load, min(2_000, len(_load)))
 _broke = list(accounts.DONORS)
+BUSY_TRIES = 60
+"""Warm-up logins answered 'busy' are retried about once a second, this many times."""
 
 
 class Clock:
@@ -67,17 +70,27 @@ class Employee(FastHttpUser):
         self.auth = {"Authorization": f"Bearer {self.login(self.username, '/api/auth [warm-up]')}"}
         self._next = 0.0
         Employee.ready += 1
+        # Idle until every user holds a token (no load competes with the logins' bcrypt),
+        # then start at a random point of the first interval rather than all at once.
+        while Clock.step < 0:
+            gevent.sleep(0.2)
+        gevent.sleep(self.wait_time())
 
     def pick_account(self) -> int:
         return _employees.pop()
 
     def login(self, username: str, name: str) -> str:
+        """Log in, waiting while the service says its bcrypt threads are busy (warm-up)."""
         body = {"username": username, "password": accounts.PASSWORD}
-        with self.client.post("/api/auth", json=body, name=name, catch_response=True) as resp:
-            if resp.status_code != 200:
+        for _ in range(BUSY_TRIES):
+            with self.client.post("/api/auth", json=body, name=name, catch_response=True) as resp:
+                if resp.status_code == 200:
+                    return resp.json()["token"]
                 resp.failure(why(resp))
-                raise RuntimeError(f"login of {username} failed: {why(resp)}")
-            return resp.json()["token"]
+                if not busy(resp):
+                    raise RuntimeError(f"login of {username} failed: {why(resp)}")
+            gevent.sleep(random.uniform(0.5, 1.5))
+        raise RuntimeError(f"login of {username}: still busy after {BUSY_TRIES} tries")
 
     def class_rate(self) -> float | None:
         return PLAN.fixed_rates.get(type(self).__name__, Clock.rate)
@@ -85,8 +98,6 @@ class Employee(FastHttpUser):
     def wait_time(self) -> float:
         """Constant arrival rate: class rate / its users each; catch up at most one slot."""
         rate = self.class_rate()
-        if Clock.step < 0:
-            return 0.2  # logged in, waiting for the others
         if rate is None:
             return 0.0
         users = Clock.users.get(type(self).__name__, 1)
@@ -119,6 +130,11 @@ class Employee(FastHttpUser):
             f"/api/buy/{item}", headers=self.auth, name="/api/buy/[item]", catch_response=True
         ) as resp:
             expected_400(resp)
+
+
+def busy(resp) -> bool:
+    """The service's answer when no bcrypt thread was free in time: try again later."""
+    return resp.status_code == 500 and bool(resp.headers.get("Retry-After"))
 
 
 def why(resp) -> str:
