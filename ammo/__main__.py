@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from ammo import report
+from ammo import report, results
 from ammo.driver import Options, run
 from ammo.scenarios import SCENARIOS, by_name
 
@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{s.name:14} {s.title}{flag}")
         return 0
     if args.command == "report":
+        if not (args.results / results.FILE).exists():
+            parser.error(f"no {results.FILE} in {args.results}: `python -m ammo run` writes it")
         print(report.render(args.results))
         return 0
     try:
