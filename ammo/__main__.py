@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from ammo import report
+from ammo import report, results
 from ammo.driver import Options, run
 from ammo.scenarios import SCENARIOS, by_name
 
@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
         "--keep-db", action="store_true", default=os.environ.get("BENCH_KEEP_DB") == "1"
     )
     go.add_argument("--employees", type=int, default=100_000, help="seed size")
+    service = go.add_argument_group("the service under test")
+    service.add_argument("--workers", type=int, default=2)
+    service.add_argument("--hash-threads", type=int, default=1, help="per worker")
+    service.add_argument("--hash-niceness", type=int, default=10)
+    service.add_argument("--bcrypt-rounds", type=int, default=10)
+    service.add_argument("--pool-max-size", type=int, default=16)
     smoke = go.add_argument_group("scaling (a smoke run of the driver, not a measurement)")
     smoke.add_argument("--rate-scale", type=float, default=1.0)
     smoke.add_argument("--unpaced-rate", type=float, help="pace 'as fast as it goes' steps")
@@ -56,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{s.name:14} {s.title}{flag}")
         return 0
     if args.command == "report":
+        if not (args.results / results.FILE).exists():
+            parser.error(f"no {results.FILE} in {args.results}: `python -m ammo run` writes it")
         print(report.render(args.results))
         return 0
     try:
@@ -70,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         target_url=args.target_url,
         keep_db=args.keep_db,
         employees=args.employees,
+        workers=args.workers,
+        hash_threads=args.hash_threads,
+        hash_niceness=args.hash_niceness,
+        bcrypt_rounds=args.bcrypt_rounds,
+        pool_max_size=args.pool_max_size,
         rate_scale=args.rate_scale,
         unpaced_rate=args.unpaced_rate,
         step_seconds=args.step_seconds,

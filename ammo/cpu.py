@@ -2,10 +2,11 @@
 
 Groups: the service (the given pids and their children), locust (the calling process and its
 children: the load generator's own cost), PostgreSQL backends serving DBNAME (their process
-title names the database), extra components named by a substring of their command line (a
-proxy, a pooler) and everything else on the machine. Two snapshots taken around a measured
-window tell how much of the machine each part used and how much other work was running at the
-same time. The locustfile takes them around each step.
+title names the database), what a scenario's start command started (its process tree), extra
+components named by a substring of their command line (a proxy, a pooler) and everything else
+on the machine. Two snapshots taken around a measured window tell how much of the machine each
+part used and how much other work was running at the same time. The locustfile takes them
+around each step.
 """
 
 from __future__ import annotations
@@ -57,16 +58,24 @@ def _tree(procs: dict[int, tuple[int, str, float]], roots: set[int]) -> set[int]
 
 
 def snapshot(
-    dbname: str, roots: set[int], components: Mapping[str, str] | None = None
+    dbname: str,
+    roots: set[int],
+    components: Mapping[str, str] | None = None,
+    started: set[int] | None = None,
 ) -> dict[str, object]:
+    """CPU seconds so far per group; `started` roots (a scenario's own target) make a group."""
     procs = processes()
     service = _tree(procs, roots)
     locust = _tree(procs, {os.getpid()})
+    target = _tree(procs, started) if started else set()
     extra = dict(components or {})
-    pids: dict[str, dict[int, float]] = {g: {} for g in ("service", "locust", "postgres", *extra)}
+    groups = ("service", "locust", "postgres", *(["started"] if started else []), *extra)
+    pids: dict[str, dict[int, float]] = {g: {} for g in groups}
     for pid, (_, cmdline, used) in procs.items():
         if pid in service:
             group = "service"
+        elif pid in target:
+            group = "started"
         elif pid in locust:
             group = "locust"
         elif cmdline.startswith("postgres:") and f" {dbname} " in cmdline:

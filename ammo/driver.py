@@ -27,7 +27,7 @@ from yarl import URL
 from ammo import hash_capacity, machine, probe_info, report, results, seed
 from ammo.plan import Plan
 from ammo.processes import free_env, started, stop, wait_line, wait_port, workers
-from ammo.scenarios import CEILING, TARGET_URL, Scenario, Step
+from ammo.scenarios import CEILING, TARGET_URL, Scenario, Step, by_name
 
 PY = sys.executable
 SCRATCH = ("*.csv", "*.log", "*.png", "*.json", "audit_*.txt", "profile_*.txt")
@@ -53,6 +53,7 @@ class Options:
     target_url: str | None = None
     keep_db: bool = False
     record: bool = True
+    """Add a full run's key figures (every default scenario, unscaled) to results/history/."""
     # Scaling, for a smoke run of the driver itself (not a measurement):
     rate_scale: float = 1.0
     unpaced_rate: float | None = None
@@ -191,7 +192,8 @@ def run(scenarios: list[Scenario], opts: Options) -> int:
         "info_history": info,
     }
     results.save(out, record)
-    report.render(out, record=opts.record and not opts.scaled)
+    full = {s.name for s in scenarios} >= {s.name for s in by_name(None)}
+    report.render(out, record=opts.record and full and not opts.scaled)
     log(f"done in {record['total_seconds']} s: {out / 'REPORT.md'}")
     audits = [s["audit"] for s in record["scenarios"] if s.get("audit")]
     return 0 if all(a["passed"] for a in audits) else 1
@@ -262,7 +264,7 @@ def _scenario(
     argv = [
         PY, "-m", "locust", "-f", str(machine.ROOT / "ammo" / "locustfile.py"), "--headless",
         "-u", str(scenario.users), "-r", str(scenario.users),
-        "--run-time", f"{round(seconds) + 60}s", "--stop-timeout", "5", "-H", base,
+        "--run-time", f"{round(seconds) + 180}s", "--stop-timeout", "5", "-H", base,
         "--csv", str(out / name), "--csv-full-history", "--only-summary",
         "--loglevel", "WARNING", *scenario.classes,
     ]  # fmt: skip
@@ -277,11 +279,12 @@ def _scenario(
                 )
             )
             wait_port(port, target)
+            plan = dataclasses.replace(plan, started_pids=[target.pid])
         proc = stack.enter_context(started(argv, env | {"AMMO_PLAN": plan.to_env()}, locust_log))
         if scenario.profile:
             _profile(proc, locust_log, service_pids[0], scenario, out)
         try:
-            proc.wait(seconds + 120)
+            proc.wait(seconds + 240)
         except subprocess.TimeoutExpired:
             log(f"{name}: locust did not stop by itself; stopping it")
             stop(proc)
@@ -293,7 +296,13 @@ def _scenario(
         log(f"audit after {name}: {'passed' if audit['passed'] else 'FAILED'}")
     return {
         "scenario": dataclasses.asdict(scenario),
-        "cpu_groups": ["service", "postgres", "locust", *scenario.components],
+        "cpu_groups": [
+            "service",
+            "postgres",
+            "locust",
+            *(["started"] if scenario.start else []),
+            *scenario.components,
+        ],
         "locust_exit": proc.returncode,
         "steps": results.read_steps(steps_csv),
         "series": results.read_series(out / f"{name}_stats_history.csv"),

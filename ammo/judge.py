@@ -68,7 +68,9 @@ class Judged:
         return outcome.row(self.scenario.slo.endpoint if self.scenario.slo else AGGREGATED)
 
     def throughput(self, outcome: Outcome, prefix: str) -> float:
-        return sum(r["rps"] for r in outcome.rows if r["name"].startswith(prefix))
+        """Successful requests per second of the endpoints named with this prefix."""
+        rows = [r for r in outcome.rows if r["name"].startswith(prefix)]
+        return sum((r["requests"] - r["failures"]) / (r["seconds"] or 1.0) for r in rows)
 
 
 def judge(recorded: dict[str, Any]) -> Judged:

@@ -3,13 +3,14 @@
 The user classes (which one a scenario runs is in ammo/scenarios.py):
 MixedEmployee, HotColleagueEmployee, InfoReader + StormLogin (the login storm), CeilingUser.
 
-Every employee logs in once in on_start and reuses its token. Once all of them hold a token,
-the statistics are reset and the measured part begins: the paced classes run at each step's
-rate (requests/s for the whole class, None for as fast as it goes), then the run stops by
-itself. The steps and where the results go come from the driver's plan (ammo/plan.py, the
-AMMO_PLAN variable). CPU used by the service, PostgreSQL, locust, any extra components and
-the rest of the machine is recorded per step, with exact per-step percentiles, in the plan's
-steps CSV. In a search, stepping stops after the first step that misses the SLO.
+Every employee logs in once in on_start, waits idle for the others and reuses its token.
+Once all of them hold a token, the statistics are reset and the measured part begins: the
+paced classes run at each step's rate (requests/s for the whole class, None for as fast as
+it goes), then the run stops by itself. The steps and where the results go come from the
+driver's plan (ammo/plan.py, the AMMO_PLAN variable). CPU used by the service, PostgreSQL,
+locust, any extra components and the rest of the machine is recorded per step, with exact
+per-step percentiles, in the plan's steps CSV. In a search, stepping stops after the first
+step that misses the SLO.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import gc
 import os
 import random
 import time
+import traceback
 import uuid
 from collections import defaultdict
 from typing import ClassVar
@@ -40,6 +42,8 @@ ORDINARY = accounts.ordinary(PLAN.employees)
 _load = accounts.load(PLAN.employees)
 _employees = random.sample(_load, min(2_000, len(_load)))
 _broke = list(accounts.DONORS)
+BUSY_TRIES = 60
+"""Warm-up logins answered 'busy' are retried about once a second, this many times."""
 
 
 class Clock:
@@ -66,17 +70,27 @@ class Employee(FastHttpUser):
         self.auth = {"Authorization": f"Bearer {self.login(self.username, '/api/auth [warm-up]')}"}
         self._next = 0.0
         Employee.ready += 1
+        # Idle until every user holds a token (no load competes with the logins' bcrypt),
+        # then start at a random point of the first interval rather than all at once.
+        while Clock.step < 0:
+            gevent.sleep(0.2)
+        gevent.sleep(self.wait_time())
 
     def pick_account(self) -> int:
         return _employees.pop()
 
     def login(self, username: str, name: str) -> str:
+        """Log in, waiting while the service says its bcrypt threads are busy (warm-up)."""
         body = {"username": username, "password": accounts.PASSWORD}
-        with self.client.post("/api/auth", json=body, name=name, catch_response=True) as resp:
-            if resp.status_code != 200:
-                resp.failure(f"{resp.status_code} {resp.text[:120]}")
-                raise RuntimeError(f"login of {username} failed")
-            return resp.json()["token"]
+        for _ in range(BUSY_TRIES):
+            with self.client.post("/api/auth", json=body, name=name, catch_response=True) as resp:
+                if resp.status_code == 200:
+                    return resp.json()["token"]
+                resp.failure(why(resp))
+                if not busy(resp):
+                    raise RuntimeError(f"login of {username} failed: {why(resp)}")
+            gevent.sleep(random.uniform(0.5, 1.5))
+        raise RuntimeError(f"login of {username}: still busy after {BUSY_TRIES} tries")
 
     def class_rate(self) -> float | None:
         return PLAN.fixed_rates.get(type(self).__name__, Clock.rate)
@@ -84,8 +98,6 @@ class Employee(FastHttpUser):
     def wait_time(self) -> float:
         """Constant arrival rate: class rate / its users each; catch up at most one slot."""
         rate = self.class_rate()
-        if Clock.step < 0:
-            return 0.2  # logged in, waiting for the others
         if rate is None:
             return 0.0
         users = Clock.users.get(type(self).__name__, 1)
@@ -101,7 +113,7 @@ class Employee(FastHttpUser):
         """GET a read endpoint, named by its path; anything but 200 is a failure."""
         with self.client.get(path, headers=self.auth, name=path, catch_response=True) as resp:
             if resp.status_code != 200:
-                resp.failure(f"{resp.status_code} {resp.text[:120]}")
+                resp.failure(why(resp))
 
     def info(self) -> None:
         self.read("/api/info")
@@ -120,6 +132,16 @@ class Employee(FastHttpUser):
             expected_400(resp)
 
 
+def busy(resp) -> bool:
+    """The service's answer when no bcrypt thread was free in time: try again later."""
+    return resp.status_code == 500 and bool(resp.headers.get("Retry-After"))
+
+
+def why(resp) -> str:
+    """A failed response in one line: status and body, or the connection error (status 0)."""
+    return f"{resp.status_code} {(resp.text or repr(resp.error))[:120]}"
+
+
 def expected_400(resp) -> None:
     """200, or the 400 of an employee who cannot pay: both are the service working."""
     if resp.status_code == 200 or (
@@ -127,7 +149,7 @@ def expected_400(resp) -> None:
     ):
         resp.success()
     else:
-        resp.failure(f"{resp.status_code} {(resp.text or '')[:120]}")
+        resp.failure(why(resp))
 
 
 class MixedEmployee(Employee):
@@ -199,7 +221,7 @@ class StormLogin(FastHttpUser):
         body = {"username": username, "password": accounts.PASSWORD}
         with self.client.post("/api/auth", json=body, name=name, catch_response=True) as resp:
             if resp.status_code != 200:
-                resp.failure(f"{resp.status_code} {resp.text[:120]}")
+                resp.failure(why(resp))
 
 
 class CeilingUser(Employee):
@@ -286,17 +308,18 @@ def _drive(environment: Environment) -> None:
     gc.collect()
     gc.freeze()
     print(f"warm-up done: {Employee.ready} employees hold a token; measuring", flush=True)
-    service = set(PLAN.service_pids)
+    service, launched = set(PLAN.service_pids), set(PLAN.started_pids)
     rows: list[dict[str, object]] = []
     for step, (rate, duration) in enumerate(PLAN.steps):
         Clock.rate = rate
         Clock.users = dict(runner.user_classes_count)  # a walk over every user: not per task
         Clock.step = step
-        before = cpu.snapshot(PLAN.dbname, service, PLAN.components)
+        before = cpu.snapshot(PLAN.dbname, service, PLAN.components, launched)
         started = time.monotonic()
         gevent.sleep(duration)
         seconds = time.monotonic() - started
-        used = cpu.usage(before, cpu.snapshot(PLAN.dbname, service, PLAN.components))
+        after = cpu.snapshot(PLAN.dbname, service, PLAN.components, launched)
+        used = cpu.usage(before, after)
         step_rows = [row | used for row in _step_rows(step, rate, seconds)]
         rows += step_rows
         total = step_rows[-1]
@@ -316,6 +339,16 @@ def _drive(environment: Environment) -> None:
     runner.quit()
 
 
+def _drive_or_quit(environment: Environment) -> None:
+    """Run the steps; on any error, say so and stop at once rather than at --run-time."""
+    try:
+        _drive(environment)
+    except Exception:
+        traceback.print_exc()
+        print("the measurement failed; stopping", flush=True)
+        environment.runner.quit()
+
+
 @events.test_start.add_listener
 def _on_test_start(environment: Environment, **_: object) -> None:
-    gevent.spawn(_drive, environment)
+    gevent.spawn(_drive_or_quit, environment)

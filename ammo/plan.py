@@ -28,6 +28,8 @@ class Plan:
     dbname: str = ""
     service_pids: list[int] = field(default_factory=list)
     components: dict[str, str] = field(default_factory=dict)
+    started_pids: list[int] = field(default_factory=list)
+    """The scenario's start command (its CPU is a group of its own)."""
     employees: int = accounts.EMPLOYEES
 
     @classmethod

@@ -115,8 +115,13 @@ def summary_row(j: Judged, ceiling: float | None, data: results.Results) -> str:
             lead = "**ok**" if j.ok else "**missed**"
         if best and ceiling:
             lead += f" ({best:g}/s = {best / ceiling:.0%} of the ceiling)"
+        if s.ceiling_share is not None and ceiling:
+            met = best is not None and best / ceiling >= s.ceiling_share
+            lead += f", efficiency goal {'met' if met else '**missed**'}"
         lead += "; "
     slo = s.slo.describe() if s.slo else ""
+    if s.ceiling_share is not None:
+        slo += f"; highest good rate ≥ {s.ceiling_share:.0%} of the ceiling"
     return f"| {s.name} | {lead}{'; '.join(parts)} | {slo} |"
 
 

@@ -78,6 +78,8 @@ class Scenario:
     """SERVICE, CEILING, TARGET_URL or a literal base URL."""
     search: bool = False
     """Stop after the first step that misses the SLO; the result is the highest good rate."""
+    ceiling_share: float | None = None
+    """Goal for the highest good rate as a share of the same run's ceiling (efficiency)."""
     fixed_users: dict[str, int] = field(default_factory=dict)
     """User classes with a set number of users (the rest share `users`)."""
     fixed_rates: dict[str, float] = field(default_factory=dict)
@@ -144,6 +146,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         steps=tuple(Step(r, 12) for r in (500, 750, 1000, 1250, 1500, 1750, 2000, 2500)),
         slo=MIXED_SLO,
         search=True,
+        ceiling_share=0.35,
     ),
     Scenario(
         name="hot",

@@ -4,7 +4,8 @@
 
 `python -m ammo run` calls `seed()` itself on the fresh benchmark database.
 
-Every employee shares one precomputed bcrypt hash of accounts.PASSWORD (cost BCRYPT_ROUNDS,
+Names get their confusable skeleton as a registration would store it. Every employee
+shares one precomputed bcrypt hash of accounts.PASSWORD (cost BCRYPT_ROUNDS,
 so re-logins cost what a real login costs). The history is generated in memory by applying
 each transfer and purchase in order, refusing any that would overdraw, exactly as the service
 would; the aggregates (transfer_totals, inventory) are summed from that same ledger, so
@@ -25,6 +26,7 @@ import asyncpg
 
 from ammo import accounts
 from shop.auth.passwords import PasswordHasher
+from shop.auth.usernames import skeleton
 from shop.catalog import PRICES
 from shop.services.accounts import STARTING_BALANCE
 
@@ -101,12 +103,14 @@ async def copy_all(
     conn: asyncpg.Connection, ledger: Ledger, employees: int, password_hash: str
 ) -> None:
     users = [
-        (user_id, accounts.name(user_id), password_hash, ledger.balance[user_id])
-        for user_id in range(1, employees + 1)
+        (user_id, name, skeleton(name), password_hash, ledger.balance[user_id])
+        for user_id, name in ((i, accounts.name(i)) for i in range(1, employees + 1))
     ]
     async with conn.transaction():
         await conn.copy_records_to_table(
-            "users", records=users, columns=["id", "username", "password_hash", "balance"]
+            "users",
+            records=users,
+            columns=["id", "username", "username_skeleton", "password_hash", "balance"],
         )
         await conn.execute(
             "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users))"
