@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -21,6 +22,7 @@ from shop.handlers import auth, docs, health, merch, metrics, wallet, webapp
 from shop.http.chain import MIDDLEWARES
 from shop.http.headers import add_security_headers
 from shop.keys import ACCOUNTS, HASHER, IDLE_CONNECTIONS, POOL, SETTINGS, TOKENS, WALLET_CACHE
+from shop.observability import metrics as observed
 from shop.repositories import secrets as secrets_repo
 from shop.services.accounts import Accounts
 from shop.services.wallet_cache import WalletCache
@@ -28,6 +30,19 @@ from shop.services.wallet_cache import WalletCache
 log = logging.getLogger(__name__)
 
 JWT_SECRET_NAME = "jwt_secret"  # noqa: S105 - the name of the row, not a secret
+
+
+@contextlib.asynccontextmanager
+async def metrics_ctx(_app: web.Application) -> AsyncIterator[None]:
+    """Publish this worker's per-request metrics every second, and once more at the end."""
+    publisher = asyncio.create_task(observed.publish_periodically())
+    try:
+        yield
+    finally:
+        publisher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await publisher
+        observed.publish()
 
 
 @contextlib.asynccontextmanager
@@ -96,7 +111,9 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[WALLET_CACHE] = WalletCache(settings.info_cache_size)
     app.on_response_prepare.append(add_security_headers)
-    app.cleanup_ctx.extend([pool_ctx, idle_connections_ctx, hasher_ctx, tokens_ctx, accounts_ctx])
+    app.cleanup_ctx.extend(
+        [metrics_ctx, pool_ctx, idle_connections_ctx, hasher_ctx, tokens_ctx, accounts_ctx]
+    )
     for module in (auth, wallet, merch, health, metrics, docs, webapp):
         app.router.add_routes(module.routes)
     return app

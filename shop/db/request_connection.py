@@ -103,7 +103,7 @@ class RequestConnection:
                 # Nothing was sent yet, so nothing was written: the error may say so.
                 log.warning("cannot acquire a database connection: %r", exc)
                 raise ServiceUnavailableError from None
-            metrics.POOL_IN_USE.inc()
+            metrics.POOL_HELD.inc()
         return self._conn
 
     async def release(self, *, clean: bool = False) -> None:
@@ -115,5 +115,5 @@ class RequestConnection:
         """
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            metrics.POOL_IN_USE.dec()
+            metrics.POOL_HELD.inc(-1)
             await self._connections.give_back(conn, clean=clean)

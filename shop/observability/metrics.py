@@ -3,11 +3,20 @@
 With several workers, `shop serve` points PROMETHEUS_MULTIPROC_DIR at a fresh directory before
 they start; each worker then writes its samples there and any worker can answer a scrape with
 the sum over all of them.
+
+In that mode every increment is a write into a shared file under a lock, several per request.
+So the per-request metrics are counted in plain Python (`Tally`, `Observations`) and published
+into those values in bulk: every PUBLISH_SECONDS, when a worker stops, and by the worker that
+answers a scrape before it renders. A scrape is therefore exact for the worker that answers
+it and at most PUBLISH_SECONDS behind for the others; one process alone is always exact.
 """
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import os
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -50,9 +59,92 @@ POOL_IN_USE = Gauge(
 
 LOGIN_OUTCOMES = {200: "success", 400: "invalid", 401: "rejected"}
 
+PUBLISH_SECONDS = 1.0
+"""How far behind a scrape the other workers' per-request metrics may be."""
+
+_unpublished: list[Tally | Observations] = []
+
+
+class Tally:
+    """Increments of one counter or gauge child, held until published (negative: a gauge)."""
+
+    __slots__ = ("_child", "_pending", "_queued")
+
+    def __init__(self, child: Any) -> None:
+        self._child = child
+        self._pending = 0
+        self._queued = False
+
+    def inc(self, amount: int = 1) -> None:
+        self._pending += amount
+        if not self._queued:
+            self._queued = True
+            _unpublished.append(self)
+
+    def publish(self) -> None:
+        self._queued = False
+        if self._pending:
+            amount, self._pending = self._pending, 0
+            self._child.inc(amount)
+
+
+class Observations:
+    """Observations of one histogram child, held as its bucket counts until published.
+
+    Published through the child's own sum and bucket values: Histogram has no public way to
+    add many observations at once. tests/unit/observability/test_metrics.py checks that the
+    result equals observe(), so a prometheus_client that changes them fails the suite.
+    """
+
+    __slots__ = ("_bounds", "_child", "_counts", "_queued", "_sum")
+
+    def __init__(self, child: Any) -> None:
+        self._child = child
+        self._bounds = child._upper_bounds
+        self._counts = [0] * len(self._bounds)
+        self._sum = 0.0
+        self._queued = False
+
+    def observe(self, amount: float) -> None:
+        self._sum += amount
+        self._counts[bisect.bisect_left(self._bounds, amount)] += 1  # first bound >= amount
+        if not self._queued:
+            self._queued = True
+            _unpublished.append(self)
+
+    def publish(self) -> None:
+        self._queued = False
+        counts, self._counts = self._counts, [0] * len(self._bounds)
+        total, self._sum = self._sum, 0.0
+        if any(counts):
+            self._child._sum.inc(total)
+            for bucket, count in zip(self._child._buckets, counts, strict=True):
+                if count:
+                    bucket.inc(count)
+
+
+def publish() -> None:
+    """Write every held per-request count into the Prometheus values."""
+    pending = _unpublished[:]
+    _unpublished.clear()
+    for held in pending:
+        held.publish()
+
+
+async def publish_periodically() -> None:
+    """This worker's share of the scrape, kept at most PUBLISH_SECONDS old."""
+    while True:
+        await asyncio.sleep(PUBLISH_SECONDS)
+        publish()
+
+
+POOL_HELD = Tally(POOL_IN_USE)
+"""Connections taken (+1) and given back (-1) by requests, as published to the gauge."""
+
 
 def render() -> tuple[bytes, str]:
-    """The exposition text for a scrape and its content type."""
+    """The exposition text for a scrape and its content type, this worker's counts included."""
+    publish()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

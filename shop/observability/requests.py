@@ -7,7 +7,6 @@ import itertools
 import logging
 import re
 import secrets
-from typing import Any
 
 from aiohttp import web
 
@@ -41,12 +40,20 @@ def route_of(request: web.Request) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _counters(route: str, method: str, status: int) -> tuple[Any, Any]:
+def _counters(route: str, method: str, status: int) -> tuple[metrics.Tally, metrics.Observations]:
     """The metric children of one kind of request; labels() is too slow to call per request.
 
     Label values are bounded (route templates, known methods, status codes), and so is this.
     """
-    return metrics.REQUESTS.labels(route, method, str(status)), metrics.LATENCY.labels(route)
+    return (
+        metrics.Tally(metrics.REQUESTS.labels(route, method, str(status))),
+        _latency(route),
+    )
+
+
+@functools.lru_cache(maxsize=128)
+def _latency(route: str) -> metrics.Observations:
+    return metrics.Observations(metrics.LATENCY.labels(route))
 
 
 def record(request: web.Request, request_id: str, status: int, elapsed: float) -> None:

@@ -23,8 +23,8 @@ class WalletCache:
     def __init__(self, size: int) -> None:
         self._size = size
         self._held: dict[int, tuple[int, str, float]] = {}
-        self._rendered = metrics.INFO_BODIES.labels("rendered")
-        self._reused = metrics.INFO_BODIES.labels("reused")
+        self._rendered = metrics.Tally(metrics.INFO_BODIES.labels("rendered"))
+        self._reused = metrics.Tally(metrics.INFO_BODIES.labels("reused"))
 
     def held(self, user_id: int) -> tuple[int, str] | None:
         """The version and body kept for this employee, if still young enough to trust."""
