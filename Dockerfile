@@ -19,10 +19,14 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 CMD ["shop", "serve"]
 
 FROM base AS test
-# Debian's Chromium for the browser tests (tests/web); Playwright never downloads a browser.
-# Playwright's own Node driver (inside its wheel) needs libatomic1, which the slim image lacks.
-RUN apt-get update && apt-get install -y chromium libatomic1 && rm -rf /var/lib/apt/lists/*
+# The system programs some tests drive, from Debian: Chromium (tests/web; Playwright never
+# downloads a browser, and its own Node driver needs libatomic1), nginx (tests/deploy) and
+# PgBouncer (tests/pooler).
+RUN apt-get update && apt-get install -y chromium libatomic1 nginx-light pgbouncer \
+    && rm -rf /var/lib/apt/lists/*
 COPY tests ./tests
+COPY ammo ./ammo
+COPY deploy ./deploy
 COPY run_tests.sh ./
 RUN pip install -e '.[test]' && chown -R shop:shop /app
 USER shop
