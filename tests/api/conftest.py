@@ -66,6 +66,7 @@ def perimeter_env(database_url: str, **overrides: str) -> dict[str, str]:
         # The login deadline has a test of its own; here a busy machine must not turn a
         # login into a 500 "too many logins at once".
         "HASH_WAIT_SECONDS": "60",
+        "POOL_ACQUIRE_TIMEOUT": "30",
         **overrides,
     }
 

@@ -1,11 +1,10 @@
 """Logins have a deadline, and returning employees go first (issue 9).
 
-One bcrypt thread per worker at cost 13 (8 times the production cost): a flood of new names
-cannot all start hashing within HASH_WAIT_SECONDS (30 hashes per worker, each several times
-longer than on the fastest machine we know of at cost 10, against 10 s), so some get a 500 with
-Retry-After once the deadline passes, while a returning employee's verification takes the
-next free thread, behind at most the one hash running. The margins are wide both ways, so the
-outcome does not depend on how fast or busy the machine is.
+One bcrypt thread per worker. The deadline is set from one hash timed on this machine just
+before, HASH_WAIT = 6 hashes: a flood of 30 new names per worker needs 30 hashes, so some
+must get a 500 with Retry-After once the deadline passes, while a returning employee's
+verification takes the next free thread, behind at most the one hash running. The margins are
+sixfold or more both ways, whatever the speed of the machine.
 """
 
 from __future__ import annotations
