@@ -21,6 +21,7 @@ async def server(app_settings: Settings, empty_tables: None) -> AsyncIterator[Se
     served = Server(
         {
             "DATABASE_URL": app_settings.database_url or "",
+            "DATABASE_POOLER": app_settings.database_pooler,  # behind PgBouncer in tests/pooler
             "JWT_SECRET": TEST_SECRET,
             "WORKERS": "2",
             "BCRYPT_ROUNDS": "4",

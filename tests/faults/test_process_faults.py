@@ -35,6 +35,7 @@ def server_env(app_settings: Settings, **overrides: str) -> dict[str, str]:
     assert app_settings.database_url is not None
     return {
         "DATABASE_URL": app_settings.database_url,
+        "DATABASE_POOLER": app_settings.database_pooler,
         "JWT_SECRET": TEST_SECRET,
         "WORKERS": "2",
         "BCRYPT_ROUNDS": "4",

@@ -59,6 +59,8 @@ class PgBouncer:
             "ignore_startup_parameters =\n"
             # A refused server login (a busy shared server: too many clients) is retried soon.
             "server_login_retry = 1\n"
+            "log_connections = 0\n"
+            "log_disconnections = 0\n"
             f"logfile = {self.log}\n"
             f"pidfile = {self.dir / 'pgbouncer.pid'}\n"
         )
@@ -68,7 +70,10 @@ class PgBouncer:
             for path in self.dir.iterdir():
                 shutil.chown(path, "postgres")
             command[1:1] = ["-u", "postgres"]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Its output goes to a file: PgBouncer writes every log line to stderr as well, and a
+        # pipe nobody reads fills up and blocks it (it then stops answering anyone).
+        with (self.dir / "stderr.log").open("wb") as stderr:
+            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
         self._wait_listening()
 
     def url(self, database_url: str) -> str:
@@ -79,7 +84,7 @@ class PgBouncer:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                err = (self.dir / "stderr.log").read_text()
                 raise RuntimeError(f"pgbouncer exited at start: {err}{self.log_text()}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
@@ -101,6 +106,4 @@ class PgBouncer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stderr:
-            self.process.stderr.close()
         shutil.rmtree(self.dir, ignore_errors=True)
