@@ -13,6 +13,7 @@ from yarl import URL
 
 from shop.config import Settings
 from shop.db import embedded, migrate
+from tests.helpers import HASH_WAIT_SECONDS
 from tests.pooler.bouncer import PgBouncer
 
 TABLES = frozenset(
@@ -109,6 +110,7 @@ def app_settings(database_url: str, app_database_url: str) -> Settings:
         pool_min_size=1,
         pool_max_size=20,
         tx_attempts=10,
+        hash_wait_seconds=HASH_WAIT_SECONDS,
     )
 
 
