@@ -32,6 +32,8 @@ from ammo.scenarios import CEILING, TARGET_URL, Scenario, Step, by_name
 PY = sys.executable
 SCRATCH = ("*.csv", "*.log", "*.png", "*.json", "audit_*.txt", "profile_*.txt")
 """What a run replaces in the results directory (history/ is kept)."""
+STANDALONE = ("cpu_ab*", "history_*", "login_storm*", "login_timing*", "write_path*")
+"""Results of the standalone probes in ammo/, which a run neither makes nor replaces."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +130,8 @@ def clean(results_dir: Path) -> None:
     results_dir.mkdir(parents=True, exist_ok=True)
     for pattern in SCRATCH:
         for path in results_dir.glob(pattern):
-            path.unlink()
+            if not any(path.match(kept) for kept in STANDALONE):
+                path.unlink()
 
 
 def run(scenarios: list[Scenario], opts: Options) -> int:
