@@ -42,31 +42,26 @@ def create_pool(settings: Settings, dsn: str) -> asyncpg.Pool:
     Bind and Execute (docs/reliability.md, "Behind a transaction pooler").
     """
     timeout_s = settings.statement_timeout_ms / 1000
-    if settings.database_pooler == "transaction":
-        return asyncpg.create_pool(
-            dsn,
-            reset=keep_session,
-            min_size=settings.pool_min_size,
-            max_size=settings.pool_max_size,
-            timeout=settings.pool_acquire_timeout,
-            command_timeout=timeout_s,
-            statement_cache_size=0,
-            server_settings={"application_name": "shop"},  # a parameter PgBouncer tracks
-        )
+    pooled = settings.database_pooler == "transaction"
+    session: dict[str, str] = {"application_name": "shop"}  # a parameter PgBouncer tracks
+    if not pooled:
+        session |= {
+            "statement_timeout": str(settings.statement_timeout_ms),
+            # Lock waits give up first, before anything is written, so the outcome is known.
+            "lock_timeout": str(settings.statement_timeout_ms // 2),
+            "idle_in_transaction_session_timeout": str(settings.statement_timeout_ms * 2),
+        }
     return asyncpg.create_pool(
         dsn,
         reset=keep_session,
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
         timeout=settings.pool_acquire_timeout,
-        command_timeout=timeout_s + 1,
-        server_settings={
-            "application_name": "shop",
-            "statement_timeout": str(settings.statement_timeout_ms),
-            # Lock waits give up first, before anything is written, so the outcome is known.
-            "lock_timeout": str(settings.statement_timeout_ms // 2),
-            "idle_in_transaction_session_timeout": str(settings.statement_timeout_ms * 2),
-        },
+        # Pooled, the client's limit is the statement limit; direct, the server's comes first.
+        command_timeout=timeout_s if pooled else timeout_s + 1,
+        # 0: no named prepared statements (asyncpg's default cache is 100).
+        statement_cache_size=0 if pooled else 100,
+        server_settings=session,
     )
 
 
