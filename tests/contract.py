@@ -39,3 +39,18 @@ class InfoResponse(_Strict):
     coins: int = Field(ge=0)
     inventory: list[InventoryItem]
     coin_history: CoinHistory = Field(alias="coinHistory")
+
+
+ASSIGNMENT_PRICES = {
+    "t-shirt": 80,
+    "cup": 20,
+    "book": 50,
+    "pen": 10,
+    "powerbank": 200,
+    "hoody": 300,
+    "umbrella": 200,
+    "socks": 10,
+    "wallet": 50,
+    "pink-hoody": 500,
+}
+"""The price list the assignment gives: what a buyer must be charged, not a copy of the code's."""

@@ -10,21 +10,8 @@ import pytest
 from shop.catalog import PRICES
 from shop.models import ItemsResponse
 from tests.api.conftest import MakeEmployee
+from tests.contract import ASSIGNMENT_PRICES
 from tests.helpers import ShopClient, expect
-
-ASSIGNMENT_PRICES = {
-    "t-shirt": 80,
-    "cup": 20,
-    "book": 50,
-    "pen": 10,
-    "powerbank": 200,
-    "hoody": 300,
-    "umbrella": 200,
-    "socks": 10,
-    "wallet": 50,
-    "pink-hoody": 500,
-}
-"""The price list the assignment gives: what a buyer must be charged, not a copy of the code's."""
 
 
 async def test_the_listed_catalog_is_the_assignments(client: ShopClient) -> None:

@@ -4,20 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from tests.contract import ASSIGNMENT_PRICES
 from tests.web.shop_page import buy_button, coins_in_header, log_in, open_view, table_rows
-
-CATALOG = {
-    "t-shirt": 80,
-    "cup": 20,
-    "book": 50,
-    "pen": 10,
-    "powerbank": 200,
-    "hoody": 300,
-    "umbrella": 200,
-    "socks": 10,
-    "wallet": 50,
-    "pink-hoody": 500,
-}
 
 
 def mark_document(page: Page) -> None:
@@ -33,10 +21,10 @@ def test_the_catalog_lists_every_item_with_its_price(page: Page, username: str) 
     log_in(page, username)
     open_view(page, "Shop")
 
-    for item, price in CATALOG.items():
+    for item, price in ASSIGNMENT_PRICES.items():
         card = page.locator("#catalog li").filter(has=buy_button(page, item))
         expect(card).to_contain_text(f"{price} coins")
-    expect(page.locator("#catalog li")).to_have_count(len(CATALOG))
+    expect(page.locator("#catalog li")).to_have_count(len(ASSIGNMENT_PRICES))
 
 
 def test_buying_until_broke_updates_the_wallet_and_disables_every_buy(
@@ -52,7 +40,7 @@ def test_buying_until_broke_updates_the_wallet_and_disables_every_buy(
     buy_button(page, "pink-hoody").click()
 
     expect(coins_in_header(page)).to_have_text("0")
-    for item in CATALOG:
+    for item in ASSIGNMENT_PRICES:
         expect(buy_button(page, item)).to_be_disabled()
     expect(page.get_by_text("You need 10 more coins.").first).to_be_visible()
     assert still_same_document(page)
@@ -69,7 +57,7 @@ def test_only_what_is_unaffordable_is_disabled(page: Page, username: str) -> Non
         expect(coins_in_header(page)).to_have_text(str(left))
 
     expect(coins_in_header(page)).to_have_text("100")
-    for item, price in CATALOG.items():
+    for item, price in ASSIGNMENT_PRICES.items():
         button = buy_button(page, item)
         if price <= 100:
             expect(button).to_be_enabled()
