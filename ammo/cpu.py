@@ -71,20 +71,30 @@ def snapshot(
     extra = dict(components or {})
     groups = ("service", "locust", "postgres", *(["started"] if started else []), *extra)
     pids: dict[str, dict[int, float]] = {g: {} for g in groups}
+    # A component the started tree runs (a topology: nginx and PgBouncer beside the replicas)
+    # counts as itself, and then only that one: other nginx processes on the machine are not it.
+    ours = service | target
+    running = [procs[pid][1] for pid in ours if pid in procs]
+    inside = {label for label, part in extra.items() if any(part in c for c in running)}
     for pid, (_, cmdline, used) in procs.items():
-        if pid in service:
+        group = next(
+            (
+                label
+                for label, part in extra.items()
+                if part in cmdline and (pid in ours or label not in inside)
+            ),
+            "",
+        )
+        if not group and pid in service:
             group = "service"
-        elif pid in target:
+        elif not group and pid in target:
             group = "started"
-        elif pid in locust:
+        elif not group and pid in locust:
             group = "locust"
-        elif cmdline.startswith("postgres:") and f" {dbname} " in cmdline:
+        elif not group and cmdline.startswith("postgres:") and f" {dbname} " in cmdline:
             group = "postgres"
-        else:
-            group = next((label for label, part in extra.items() if part in cmdline), "")
-            if not group:
-                continue
-        pids[group][pid] = used
+        if group:
+            pids[group][pid] = used
     busy, total, stolen = machine()
     return {"time": time.time(), "busy": busy, "total": total, "stolen": stolen, "pids": pids}
 

@@ -278,10 +278,12 @@ def _scenario(
             port = URL(base).port or 80
             target = stack.enter_context(
                 started(
-                    scenario.start, env | {"AMMO_TARGET_PORT": str(port)}, out / f"{name}.start.log"
+                    [arg.format(python=PY) for arg in scenario.start],
+                    env | {"AMMO_TARGET_PORT": str(port)},
+                    out / f"{name}.start.log",
                 )
             )
-            wait_port(port, target)
+            wait_port(port, target, 120)
             plan = dataclasses.replace(plan, started_pids=[target.pid])
         proc = stack.enter_context(started(argv, env | {"AMMO_PLAN": plan.to_env()}, locust_log))
         if scenario.profile:
