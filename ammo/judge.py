@@ -133,6 +133,7 @@ def key_figures(results: Results) -> dict[str, object]:
             for o in j.steps:
                 key = name if len(j.steps) == 1 else f"{name}_{o.label}"
                 figures[f"{key}_rps"] = o.total["rps"]
+                figures[f"{key}_p50_ms"] = o.total["p50_ms"]
                 figures[f"{key}_p99_ms"] = o.total["p99_ms"]
                 endpoint = j.endpoint(o)
                 if s.slo and s.slo.endpoint != AGGREGATED and endpoint:

@@ -44,6 +44,7 @@ def render(results_dir: Path, *, record: bool = False) -> Path:
         noise_note(judged, int(data["machine"].get("nproc") or 1)),
         "",
         *cpu_summary(judged),
+        *side_by_side(judged),
         "Percentiles in the tables are exact, computed by the locustfile from every response "
         "of the measured window (after all virtual users logged in); the charts come from "
         "locust's CSV history, whose percentiles cover a rolling window of recent requests.",
@@ -150,6 +151,77 @@ def cpu_summary(judged: list[Judged]) -> list[str]:
 
 
 BASE_GROUPS = ("service", "postgres", "locust")
+GROUP_NAMES = {"postgres": "PostgreSQL"}
+
+
+def side_by_side(judged: list[Judged]) -> list[str]:
+    """Each row that names another in `compare_with` beside it, step by step (same rates).
+
+    The difference is this row minus the other: for a topology with more parts, what those
+    parts add to the latency and to the CPU spent per request.
+    """
+    known = {j.scenario.name: j for j in judged}
+    pairs = [
+        (known[j.scenario.compare_with], j) for j in judged if j.scenario.compare_with in known
+    ]
+    if not pairs:
+        return []
+    lines = [
+        "## Side by side",
+        "",
+        "Scenarios run in this run at the same rates, the second named beside the first "
+        "(`compare_with`); *difference* is the second minus the first. CPU in ms of one core "
+        "per request served; *server side* is every part but the load generator.",
+        "",
+    ]
+    for first, second in pairs:
+        a, b = first.scenario.name, second.scenario.name
+        lines += [f"### `{b}` beside `{a}`", ""]
+        slo = second.scenario.slo
+        if slo and (second.scenario.search or first.scenario.search):
+            lines += [
+                f"Highest rate with the SLO met ({slo.describe()}): `{a}` {rate_text(first)}, "
+                f"`{b}` {rate_text(second)}.",
+                "",
+            ]
+        steps = [(x, y) for x in first.steps for y in second.steps if x.label == y.label]
+        lines += [
+            "| target/s | figure | " + f"`{a}` | `{b}` | difference |",
+            "|---|---|---|---|---|",
+        ]
+        groups = list(dict.fromkeys([*first.cpu_groups, *second.cpu_groups]))
+        for x, y in steps:
+            figures = [
+                ("RPS", x.total["rps"], y.total["rps"]),
+                ("p50 ms", x.total["p50_ms"], y.total["p50_ms"]),
+                ("p99 ms", x.total["p99_ms"], y.total["p99_ms"]),
+                ("failures", x.total["failures"], y.total["failures"]),
+                *[
+                    (
+                        f"CPU {GROUP_NAMES.get(g, g)} ms/req",
+                        judge.per_request_ms(x.total, g),
+                        judge.per_request_ms(y.total, g),
+                    )
+                    for g in groups
+                ],
+                ("CPU server side ms/req", server_side(x, groups), server_side(y, groups)),
+                ("CPU other work, % of a core", x.total["other"], y.total["other"]),
+            ]
+            for label, one, two in figures:
+                lines.append(
+                    f"| {x.label} | {label} | {one:g} | {two:g} | {float(two) - float(one):+.2f} |"
+                )
+        lines.append("")
+    return lines
+
+
+def rate_text(j: Judged) -> str:
+    return f"**{j.best_rate:g}/s**" if j.best_rate else "**none**"
+
+
+def server_side(outcome: Outcome, groups: list[str]) -> float:
+    """CPU ms per request of every part but the load generator (absent parts count 0)."""
+    return round(sum(judge.per_request_ms(outcome.total, g) for g in groups if g != "locust"), 2)
 
 
 def scenario_section(j: Judged, ceiling: float | None, results_dir: Path) -> list[str]:

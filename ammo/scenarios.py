@@ -17,6 +17,8 @@ CEILING = "{ceiling}"
 """Target placeholder: the ceiling app (ammo/ceiling.py) the driver starts."""
 TARGET_URL = "{target_url}"
 """Target placeholder: the base URL given as `--target-url` (any running instance)."""
+PYTHON = "{python}"
+"""Placeholder in a `start` command: the Python running the driver."""
 
 INFO_HISTORY_MAX_RATIO = 2.0
 """/api/info of the long-history employee may cost at most this many times a new one's."""
@@ -94,7 +96,11 @@ class Scenario:
     components: dict[str, str] = field(default_factory=dict)
     """Extra CPU groups: label -> substring of the process command line (e.g. pgbouncer)."""
     start: tuple[str, ...] = ()
-    """A command bringing up the target before the scenario; stopped after it."""
+    """A command bringing up the target before the scenario; stopped after it. Its process
+    tree is then the *service* of the CPU split, less what `components` name."""
+    compare_with: str = ""
+    """Name of a scenario run before it (same rates) to set its figures beside: the report's
+    side-by-side table shows both and the difference (this row minus that one)."""
     default: bool = True
     """Part of `python -m ammo run` without scenario names."""
 
@@ -105,6 +111,18 @@ MIXED = (
     "broke employees whose 400s count as success."
 )
 MIXED_SLO = Slo(p99_ms=50)
+
+SCALEOUT_URL = "http://127.0.0.1:18500"
+SCALEOUT_START = (PYTHON, "-m", "ammo.topology", "replicas", "3")
+"""nginx on SCALEOUT_URL -> 3 replicas (WORKERS=1) -> PgBouncer (transaction) -> PostgreSQL."""
+SCALEOUT_PARTS = {"nginx": "nginx: ", "pgbouncer": "pgbouncer"}
+SCALEOUT_WHAT = (
+    " Through nginx, 3 replicas of `shop serve` (WORKERS=1 each, DATABASE_POOLER=transaction) "
+    "and PgBouncer in transaction mode, configured from deploy/ (ammo/topology.py); on the "
+    "same database and cores as the direct instance, so the difference is the cost of the "
+    "two extra hops."
+)
+SCALEOUT_STEPS = tuple(Step(r, 10) for r in (400, 600, 800, 1000, 1200, 1400, 1600, 1800))
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
@@ -191,6 +209,56 @@ SCENARIOS: tuple[Scenario, ...] = (
         steps=(Step(1000, 60),),
         slo=MIXED_SLO,
         target=TARGET_URL,
+        default=False,
+    ),
+    Scenario(
+        name="scaleout_direct_fixed",
+        title="Scale-out baseline: mixed at 800/s, one instance straight to PostgreSQL",
+        what=MIXED + " `shop serve` with 2 workers, no proxy, no pooler.",
+        classes=("MixedEmployee",),
+        users=100,
+        steps=(Step(800, 40),),
+        slo=MIXED_SLO,
+        default=False,
+    ),
+    Scenario(
+        name="scaleout_replicas_fixed",
+        title="Scale-out: mixed at 800/s through nginx, 3 replicas and PgBouncer",
+        what=MIXED + SCALEOUT_WHAT,
+        classes=("MixedEmployee",),
+        users=100,
+        steps=(Step(800, 40),),
+        slo=MIXED_SLO,
+        compare_with="scaleout_direct_fixed",
+        target=SCALEOUT_URL,
+        start=SCALEOUT_START,
+        components=SCALEOUT_PARTS,
+        default=False,
+    ),
+    Scenario(
+        name="scaleout_direct_steps",
+        title="Scale-out baseline: mixed, stepped, one instance straight to PostgreSQL",
+        what=MIXED + " `shop serve` with 2 workers. Stops after the first step that misses.",
+        classes=("MixedEmployee",),
+        users=150,
+        steps=SCALEOUT_STEPS,
+        slo=MIXED_SLO,
+        search=True,
+        default=False,
+    ),
+    Scenario(
+        name="scaleout_replicas_steps",
+        title="Scale-out: mixed, stepped, through nginx, 3 replicas and PgBouncer",
+        what=MIXED + SCALEOUT_WHAT + " Stops after the first step that misses.",
+        classes=("MixedEmployee",),
+        users=150,
+        steps=SCALEOUT_STEPS,
+        slo=MIXED_SLO,
+        search=True,
+        compare_with="scaleout_direct_steps",
+        target=SCALEOUT_URL,
+        start=SCALEOUT_START,
+        components=SCALEOUT_PARTS,
         default=False,
     ),
 )
