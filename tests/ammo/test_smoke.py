@@ -155,3 +155,27 @@ def test_report_needs_nothing_but_results_json(smoke_run: Path, tmp_path: Path) 
     report.render(tmp_path)
     for name in ["REPORT.md", *(f"{n}.png" for n in RUN)]:
         assert (tmp_path / name).read_bytes() == (smoke_run / name).read_bytes()
+
+
+def test_report_sets_a_compared_scenario_beside_its_baseline(
+    smoke_run: Path, tmp_path: Path
+) -> None:
+    data = results.load(smoke_run)
+    base = next(s for s in data["scenarios"] if s["scenario"]["name"] == "mixed_steps")
+    other = copy.deepcopy(base)
+    other["scenario"] |= {"name": "mixed_steps_proxied", "compare_with": "mixed_steps"}
+    other["cpu_groups"] = [*base["cpu_groups"], "nginx"]
+    for row in other["steps"]:
+        row["p50_ms"] += 1.5
+        row["nginx"] = 10.0
+    data["scenarios"].append(other)
+    results.save(tmp_path, data)
+    text = report.render(tmp_path).read_text()
+    section = text.split("## Side by side", 1)[1].split("\n## ", 1)[0]
+    assert "### `mixed_steps_proxied` beside `mixed_steps`" in section
+    first = base["steps"][-1]
+    label = f"{float(first['target_rps']):g}"
+    p50 = first["p50_ms"]
+    assert f"| {label} | p50 ms | {p50:g} | {p50 + 1.5:g} | +1.50 |" in section
+    nginx_ms = round(10.0 * 10 / first["rps"], 2)
+    assert f"| {label} | CPU nginx ms/req | 0 | {nginx_ms:g} | +{nginx_ms:.2f} |" in section
