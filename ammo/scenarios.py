@@ -97,7 +97,7 @@ class Scenario:
     """Extra CPU groups: label -> substring of the process command line (e.g. pgbouncer)."""
     start: tuple[str, ...] = ()
     """A command bringing up the target before the scenario; stopped after it. Its process
-    tree is then the *service* of the CPU split, less what `components` name."""
+    tree is the CPU group *started*, less what `components` name."""
     compare_with: str = ""
     """Name of a scenario run before it (same rates) to set its figures beside: the report's
     side-by-side table shows both and the difference (this row minus that one)."""
