@@ -17,7 +17,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from prometheus_client import multiprocess
 
 from shop.app import create_app
@@ -84,6 +84,10 @@ async def _serve(settings: Settings, ready: Connection | None) -> None:
     async def close_when_draining(_request: web.Request, response: web.StreamResponse) -> None:
         if draining.is_set():
             response.force_close()
+            # aiohttp has already chosen the Connection header when this hook runs: without
+            # this line the balancer is not told, keeps the connection and may write its
+            # next request into it as it closes.
+            response.headers[hdrs.CONNECTION] = "close"
 
     app.on_response_prepare.append(close_when_draining)
     runner = ShopRunner(

@@ -238,6 +238,39 @@ class _Rooted:
         return self._http.get(self._url + path, **kwargs)  # type: ignore[arg-type]
 
 
+async def test_answers_while_lingering_tell_the_client_the_connection_closes(
+    app_settings: Settings,
+) -> None:
+    """With SHUTDOWN_LINGER_SECONDS, a request on a connection opened before SIGTERM is still
+    answered, with `Connection: close`: a balancer that is not told would keep the connection
+    and could write its next request (a POST it cannot resend) into it as the replica closes it.
+    """
+    server = Server(server_env(app_settings, WORKERS="1", SHUTDOWN_LINGER_SECONDS="3"))
+    try:
+        await server.wait_ready()
+        async with aiohttp.ClientSession(base_url=server.url) as keep_alive:
+            async with keep_alive.get("/api/items") as before:
+                await before.read()
+            assert before.headers.get("Connection") != "close"
+
+            server.terminate()
+
+            async def closed() -> bool:
+                return not server.accepts_connections()
+
+            await poll(closed)
+            # Only the kept connection can carry this request: the listener is closed.
+            async with keep_alive.get("/api/items") as during:
+                await during.read()
+        code = await server.wait_exit()
+    finally:
+        server.ensure_dead()
+
+    assert during.status == 200
+    assert during.headers.get("Connection") == "close"
+    assert code == 0, server.output()
+
+
 async def test_workers_drain_and_exit_when_the_supervisor_is_killed(
     app_settings: Settings, http: aiohttp.ClientSession
 ) -> None:
