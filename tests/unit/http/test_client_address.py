@@ -35,7 +35,8 @@ def test_a_peer_that_is_not_a_trusted_proxy_cannot_choose_its_address() -> None:
         ("198.51.100.7", "198.51.100.7"),
         ("6.6.6.6, 198.51.100.7", "198.51.100.7"),  # the left part is the client's own claim
         ("198.51.100.7, 10.0.0.9", "198.51.100.7"),  # a second trusted hop is skipped
-        ("10.0.0.9", "10.0.0.1"),  # only proxies: the peer
+        ("10.0.0.9", "10.0.0.9"),  # only trusted hops: the one the first proxy saw
+        ("10.0.0.8, 10.0.0.9", "10.0.0.8"),
         ("garbage, 198.51.100.7", "198.51.100.7"),
         ("198.51.100.7, garbage", "10.0.0.1"),  # a garbled chain: trust nothing in it
         ("", "10.0.0.1"),
