@@ -15,7 +15,6 @@ step that misses the SLO.
 
 from __future__ import annotations
 
-import csv
 import gc
 import os
 import random
@@ -30,7 +29,7 @@ from locust import FastHttpUser, constant, events, task
 from locust.env import Environment
 from locust.runners import Runner
 
-from ammo import accounts, cpu
+from ammo import accounts, cpu, steps
 from ammo.plan import Plan
 from shop.auth.tokens import TokenCodec
 
@@ -247,51 +246,6 @@ def _sample(name: str, response_time: float, exception: Exception | None, **_: o
             Clock.failures[Clock.step, name] += 1
 
 
-def _percentile(ordered: list[float], share: float) -> float:
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def _step_rows(step: int, rate: float | None, seconds: float) -> list[dict[str, object]]:
-    rows = []
-    names = sorted({name for (s, name) in Clock.samples if s == step})
-    everything: list[float] = []
-    failed = 0
-    for name in [*names, "Aggregated"]:
-        if name == "Aggregated":
-            times, fails = sorted(everything), failed
-        else:
-            times = sorted(Clock.samples[step, name])
-            fails = Clock.failures.get((step, name), 0)
-            everything += times
-            failed += fails
-        rows.append(
-            {
-                "step": step,
-                "target_rps": "max" if rate is None else f"{rate:g}",
-                "name": name,
-                "seconds": round(seconds, 2),
-                "requests": len(times),
-                "failures": fails,
-                "rps": round(len(times) / seconds, 1) if seconds else 0.0,
-                "p50_ms": round(_percentile(times, 0.50), 2),
-                "p95_ms": round(_percentile(times, 0.95), 2),
-                "p99_ms": round(_percentile(times, 0.99), 2),
-                "max_ms": round(times[-1], 2) if times else 0.0,
-            }
-        )
-    return rows
-
-
-def _missed(rows: list[dict[str, object]], rate: float | None) -> bool:
-    """In a search, whether this step missed the SLO (so the next, faster one is not run)."""
-    if PLAN.stop is None:
-        return False
-    row = next((r for r in rows if r["name"] == PLAN.stop.endpoint), None)
-    return row is None or not PLAN.stop.met(row, rate)
-
-
 def _drive(environment: Environment) -> None:
     """Wait for every employee's token, then run the rate steps and stop the test."""
     runner: Runner = environment.runner
@@ -320,22 +274,15 @@ def _drive(environment: Environment) -> None:
         seconds = time.monotonic() - started
         after = cpu.snapshot(PLAN.dbname, service, PLAN.components, launched)
         used = cpu.usage(before, after)
-        step_rows = [row | used for row in _step_rows(step, rate, seconds)]
+        samples = {name: times for (s, name), times in Clock.samples.items() if s == step}
+        failures = {name: n for (s, name), n in Clock.failures.items() if s == step}
+        step_rows = [row | used for row in steps.rows(step, rate, seconds, samples, failures)]
         rows += step_rows
-        total = step_rows[-1]
-        print(
-            f"step {step} target {total['target_rps']}/s: {total['rps']}/s "
-            f"p50 {total['p50_ms']} ms p99 {total['p99_ms']} ms failures {total['failures']}",
-            flush=True,
-        )
-        if _missed(step_rows, rate):
+        print(steps.describe(step, step_rows[-1]), flush=True)
+        if steps.missed(step_rows, rate, PLAN.stop):
             break
     Clock.step = -2
-    if PLAN.steps_csv:
-        with open(PLAN.steps_csv, "w", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+    steps.write(PLAN.steps_csv, rows)
     runner.quit()
 
 
