@@ -30,7 +30,7 @@ def chart(series: dict[str, list[float]], title: str, path: Path) -> bool:
     bottom.set_ylabel("ms (rolling window)")
     positive = any(v > 0 for v in series["p50_ms"] + series["p99_ms"])
     bottom.set_yscale("log" if positive else "linear")
-    bottom.set_xlabel("seconds since locust started (the first seconds are the log-in warm-up)")
+    bottom.set_xlabel("seconds since the generator started (first, the log-in warm-up)")
     bottom.legend(loc="upper right")
     bottom.grid(alpha=0.3, which="both")
     fig.suptitle(title)

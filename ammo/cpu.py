@@ -1,12 +1,12 @@
 """CPU time of the machine and of each part of the benchmark, from Linux /proc.
 
-Groups: the service (the given pids and their children), locust (the calling process and its
-children: the load generator's own cost), PostgreSQL backends serving DBNAME (their process
-title names the database), what a scenario's start command started (its process tree), extra
-components named by a substring of their command line (a proxy, a pooler) and everything else
-on the machine. Two snapshots taken around a measured window tell how much of the machine each
-part used and how much other work was running at the same time. The locustfile takes them
-around each step.
+Groups: the service (the given pids and their children), the generator (the calling process
+and its children: the load generator's own cost, locust or ammo/pacer.py), PostgreSQL
+backends serving DBNAME (their process title names the database), what a scenario's start
+command started (its process tree), extra components named by a substring of their command
+line (a proxy, a pooler) and everything else on the machine. Two snapshots taken around a
+measured window tell how much of the machine each part used and how much other work was
+running at the same time. Both generators take them around each step.
 """
 
 from __future__ import annotations
@@ -66,10 +66,10 @@ def snapshot(
     """CPU seconds so far per group; `started` roots (a scenario's own target) make a group."""
     procs = processes()
     service = _tree(procs, roots)
-    locust = _tree(procs, {os.getpid()})
+    generator = _tree(procs, {os.getpid()})
     target = _tree(procs, started) if started else set()
     extra = dict(components or {})
-    groups = ("service", "locust", "postgres", *(["started"] if started else []), *extra)
+    groups = ("service", "generator", "postgres", *(["started"] if started else []), *extra)
     pids: dict[str, dict[int, float]] = {g: {} for g in groups}
     # A component the started tree runs (a topology: nginx and PgBouncer beside the replicas)
     # counts as itself, and then only that one: other nginx processes on the machine are not it.
@@ -89,8 +89,8 @@ def snapshot(
             group = "service"
         elif not group and pid in target:
             group = "started"
-        elif not group and pid in locust:
-            group = "locust"
+        elif not group and pid in generator:
+            group = "generator"
         elif not group and cmdline.startswith("postgres:") and f" {dbname} " in cmdline:
             group = "postgres"
         if group:

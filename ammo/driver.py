@@ -1,5 +1,5 @@
-"""`python -m ammo run`: a fresh database, the ceiling app and the service, one locust per
-scenario of ammo/scenarios.py with `shop audit` after each, the /api/info probe, then the
+"""`python -m ammo run`: a fresh database, the ceiling app and the service, one load generator
+per scenario of ammo/scenarios.py with `shop audit` after each, the /api/info probe, then the
 results file and the report.
 
 Every process started here is stopped at the end, and the database it created is dropped
@@ -188,7 +188,8 @@ def run(scenarios: list[Scenario], opts: Options) -> int:
             "database": "kept"
             if opts.keep_db or opts.database_url
             else "fresh, dropped afterwards",
-            "load generator": "locust (FastHttpUser), one process per scenario",
+            "load generator": "one process per scenario: ammo/pacer.py (aiohttp, open loop) "
+            "for the rows marked `pacer`, locust (FastHttpUser) for the others",
         },
         "hash_capacity": capacity,
         "scenarios": done["scenarios"],
@@ -251,7 +252,7 @@ def _scenario(
     env: dict[str, str],
     dbname: str,
 ) -> dict[str, Any]:
-    """Run one scenario's locust (and its target's start command); return its results."""
+    """Run one scenario's generator (and its target's start command); return its results."""
     out, name = opts.results, scenario.name
     base = scenario.target.format(**urls)
     steps_csv = out / f"{name}_steps.csv"
@@ -264,15 +265,25 @@ def _scenario(
         employees=opts.employees,
     )
     seconds = sum(s.seconds for s in scenario.steps)
-    argv = [
-        PY, "-m", "locust", "-f", str(machine.ROOT / "ammo" / "locustfile.py"), "--headless",
-        "-u", str(scenario.users), "-r", str(scenario.users),
-        "--run-time", f"{round(seconds) + 180}s", "--stop-timeout", "5", "-H", base,
-        "--csv", str(out / name), "--csv-full-history", "--only-summary",
-        "--loglevel", "WARNING", *scenario.classes,
-    ]  # fmt: skip
-    log(f"{name}: {' '.join(scenario.classes)} ({scenario.users} users) against {base}")
-    locust_log = out / f"{name}.log"
+    if scenario.generator == "pacer":
+        (user_class,) = scenario.classes
+        argv = [
+            PY, "-m", "ammo.pacer", "--host", base, "--users", str(scenario.users),
+            "--csv", str(out / name), user_class,
+        ]  # fmt: skip
+    else:
+        argv = [
+            PY, "-m", "locust", "-f", str(machine.ROOT / "ammo" / "locustfile.py"), "--headless",
+            "-u", str(scenario.users), "-r", str(scenario.users),
+            "--run-time", f"{round(seconds) + 180}s", "--stop-timeout", "5", "-H", base,
+            "--csv", str(out / name), "--csv-full-history", "--only-summary",
+            "--loglevel", "WARNING", *scenario.classes,
+        ]  # fmt: skip
+    log(
+        f"{name}: {' '.join(scenario.classes)} ({scenario.users} users, {scenario.generator}) "
+        f"against {base}"
+    )
+    generator_log = out / f"{name}.log"
     with contextlib.ExitStack() as stack:
         if scenario.start:
             port = URL(base).port or 80
@@ -285,16 +296,16 @@ def _scenario(
             )
             wait_port(port, target, 120)
             plan = dataclasses.replace(plan, started_pids=[target.pid])
-        proc = stack.enter_context(started(argv, env | {"AMMO_PLAN": plan.to_env()}, locust_log))
+        proc = stack.enter_context(started(argv, env | {"AMMO_PLAN": plan.to_env()}, generator_log))
         if scenario.profile:
-            _profile(proc, locust_log, service_pids[0], scenario, out)
+            _profile(proc, generator_log, service_pids[0], scenario, out)
         try:
             proc.wait(seconds + 240)
         except subprocess.TimeoutExpired:
-            log(f"{name}: locust did not stop by itself; stopping it")
+            log(f"{name}: {scenario.generator} did not stop by itself; stopping it")
             stop(proc)
-    for line in locust_log.read_text(errors="replace").splitlines():
-        if line.startswith("step"):
+    for line in generator_log.read_text(errors="replace").splitlines():
+        if line.startswith(("step", "failure x")):
             log(f"  {line}")
     audit = _audit(env) if scenario.audit else None
     if audit:
@@ -304,11 +315,11 @@ def _scenario(
         "cpu_groups": [
             "service",
             "postgres",
-            "locust",
+            "generator",
             *(["started"] if scenario.start else []),
             *scenario.components,
         ],
-        "locust_exit": proc.returncode,
+        "generator_exit": proc.returncode,
         "steps": results.read_steps(steps_csv),
         "series": results.read_series(out / f"{name}_stats_history.csv"),
         "audit": audit,
@@ -317,14 +328,14 @@ def _scenario(
 
 
 def _profile(
-    locust: subprocess.Popen[bytes], log_file: Path, service: int, scenario: Scenario, out: Path
+    generator: subprocess.Popen[bytes], log_file: Path, service: int, scenario: Scenario, out: Path
 ) -> None:
     """Sample every worker with py-spy for most of the first step, once warm-up is done."""
     spy = shutil.which("py-spy", path=str(Path(PY).parent)) or shutil.which("py-spy")
     if spy is None:
         log("no py-spy: the profile is skipped")
         return
-    if not wait_line(log_file, "warm-up done", locust, 120):
+    if not wait_line(log_file, "warm-up done", generator, 120):
         return
     duration = max(1, min(10, round(scenario.steps[0].seconds) - 2))
     spies = [

@@ -30,7 +30,7 @@ class Outcome:
     @property
     def total(self) -> Row:
         row = self.row()
-        assert row is not None  # noqa: S101 - the locustfile always writes it
+        assert row is not None  # noqa: S101 - a generator always writes it
         return row
 
     @property

@@ -45,9 +45,11 @@ def render(results_dir: Path, *, record: bool = False) -> Path:
         "",
         *cpu_summary(judged),
         *side_by_side(judged),
-        "Percentiles in the tables are exact, computed by the locustfile from every response "
-        "of the measured window (after all virtual users logged in); the charts come from "
-        "locust's CSV history, whose percentiles cover a rolling window of recent requests.",
+        "Percentiles in the tables are exact, computed by the generator from every response "
+        "of the measured window (after all virtual users logged in); ammo/pacer.py counts each "
+        "latency from when the request was due (open loop), locust from when it was sent. The "
+        "charts come from the generator's per-second history (locust's percentiles cover a "
+        "rolling window of recent requests, the pacer's each second's answers).",
         "",
         *body,
         *info_section(data),
@@ -92,7 +94,8 @@ def mark(ok: bool | None) -> str:
 def summary_row(j: Judged, ceiling: float | None, data: results.Results) -> str:
     s = j.scenario
     if not j.steps:
-        return f"| {s.name} | **no measurement** (locust exit {j.raw['locust_exit']}) | |"
+        code = j.raw["generator_exit"]
+        return f"| {s.name} | **no measurement** ({s.generator} exit {code}) | |"
     parts = []
     for o in j.steps:
         row = j.endpoint(o) or o.total
@@ -129,12 +132,12 @@ def summary_row(j: Judged, ceiling: float | None, data: results.Results) -> str:
 def cpu_summary(judged: list[Judged]) -> list[str]:
     """CPU per request of each part, the load generator next to what it measures."""
     lines = [
-        "CPU per request served, in ms of one core (*locust* is the load generator's own "
-        "cost, paid on the same cores):",
+        "CPU per request served, in ms of one core (*generator* is the load generator's own "
+        "cost, paid on the same cores: locust, or ammo/pacer.py for the `pacer` rows):",
         "",
-        "| scenario | target/s | RPS | service | PostgreSQL | locust | other parts | locust "
-        "share |",
-        "|---|---|---|---|---|---|---|---|",
+        "| scenario | generator | target/s | RPS | service | PostgreSQL | generator "
+        "| other parts | generator share |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for j in judged:
         for o in j.steps:
@@ -143,14 +146,14 @@ def cpu_summary(judged: list[Judged]) -> list[str]:
             extra = ", ".join(f"{g} {v:.2f}" for g, v in ms.items() if g not in BASE_GROUPS)
             spent = sum(ms.values()) or 1.0
             lines.append(
-                f"| {j.scenario.name} | {o.label} | {row['rps']} | {ms['service']:.2f} "
-                f"| {ms['postgres']:.2f} | {ms['locust']:.2f} | {extra} "
-                f"| {ms['locust'] / spent:.0%} |"
+                f"| {j.scenario.name} | {j.scenario.generator} | {o.label} | {row['rps']} "
+                f"| {ms['service']:.2f} | {ms['postgres']:.2f} | {ms['generator']:.2f} | {extra} "
+                f"| {ms['generator'] / spent:.0%} |"
             )
     return [*lines, ""]
 
 
-BASE_GROUPS = ("service", "postgres", "locust")
+BASE_GROUPS = ("service", "postgres", "generator")
 GROUP_NAMES = {"postgres": "PostgreSQL"}
 
 
@@ -221,7 +224,7 @@ def rate_text(j: Judged) -> str:
 
 def server_side(outcome: Outcome, groups: list[str]) -> float:
     """CPU ms per request of every part but the load generator (absent parts count 0)."""
-    return round(sum(judge.per_request_ms(outcome.total, g) for g in groups if g != "locust"), 2)
+    return round(sum(judge.per_request_ms(outcome.total, g) for g in groups if g != "generator"), 2)
 
 
 def scenario_section(j: Judged, ceiling: float | None, results_dir: Path) -> list[str]:
@@ -239,7 +242,7 @@ def scenario_section(j: Judged, ceiling: float | None, results_dir: Path) -> lis
         "",
     ]
     if not j.steps:
-        return [*lines, "**No measurement: locust wrote no steps.**", ""]
+        return [*lines, f"**No measurement: {s.generator} wrote no steps.**", ""]
     lines += steps_table(j.steps, ceiling)
     lines += cpu_table(j)
     if charts.chart(j.raw["series"], s.title, results_dir / f"{s.name}.png"):
@@ -314,7 +317,7 @@ def noise_note(judged: list[Judged], cores: int) -> str:
     )
     if typical > 25:
         text += (
-            " **These figures are disturbed**: the service, PostgreSQL and locust had only "
+            " **These figures are disturbed**: the service, PostgreSQL and the generator had only "
             "what was left. Compare the CPU per request and the ratios to the ceiling, which "
             "was measured under the same conditions, rather than the absolute rates."
         )

@@ -1,8 +1,8 @@
-"""The one file a run leaves behind (results/results.json), and reading locust's files into it.
+"""The one file a run leaves behind (results/results.json), and reading generators' files into it.
 
 Everything the report shows comes from this file (plus results/history/ and tuning.md), so
 re-rendering it gives the same REPORT.md and charts. The per-run scratch files it is built
-from (locust's CSVs and logs, py-spy's raw profiles) are not kept in git.
+from (the generators' CSVs and logs, py-spy's raw profiles) are not kept in git.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _number(value: str) -> int | float:
 
 
 def read_steps(path: Path) -> list[dict[str, Any]]:
-    """The locustfile's per-step rows, numbers as numbers."""
+    """The generator's per-step rows (ammo/steps.py), numbers as numbers."""
     if not path.exists():
         return []
     with path.open() as f:
@@ -45,7 +45,7 @@ def read_steps(path: Path) -> list[dict[str, Any]]:
 
 
 def read_series(path: Path) -> dict[str, list[float]]:
-    """Locust's full stats history, all requests: the charts' data (t from the first row)."""
+    """The generator's per-second history, all requests: the charts' data (t from the first row)."""
     if not path.exists():
         return {}
     with path.open() as f:

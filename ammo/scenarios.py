@@ -103,6 +103,9 @@ class Scenario:
     side-by-side table shows both and the difference (this row minus that one)."""
     default: bool = True
     """Part of `python -m ammo run` without scenario names."""
+    generator: str = "locust"
+    """`locust` (ammo/locustfile.py, every class) or `pacer` (ammo/pacer.py: one paced class,
+    a fraction of locust's CPU per request; ammo/README.md has the figures)."""
 
 
 MIXED = (
@@ -144,6 +147,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         classes=("MixedEmployee",),
         users=100,
         steps=(Step(1000, 60),),
+        generator="pacer",
         slo=MIXED_SLO,
     ),
     Scenario(
@@ -153,6 +157,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         classes=("MixedEmployee",),
         users=150,
         steps=(Step(1500, 60),),
+        generator="pacer",
         slo=MIXED_SLO,
     ),
     Scenario(
@@ -162,6 +167,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         classes=("MixedEmployee",),
         users=150,
         steps=tuple(Step(r, 12) for r in (500, 750, 1000, 1250, 1500, 1750, 2000, 2500)),
+        generator="pacer",
         slo=MIXED_SLO,
         search=True,
         ceiling_share=0.35,
@@ -174,6 +180,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         classes=("HotColleagueEmployee",),
         users=100,
         steps=(Step(1000, 30), Step(1500, 30, judged=False)),
+        generator="pacer",
         slo=Slo(p99_ms=100),
     ),
     Scenario(
@@ -196,6 +203,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         classes=("MixedEmployee",),
         users=100,
         steps=(Step(1000, 15, judged=False),),
+        generator="pacer",
         slo=MIXED_SLO,
         profile=True,
     ),
@@ -207,6 +215,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         classes=("MixedEmployee",),
         users=100,
         steps=(Step(1000, 60),),
+        generator="pacer",
         slo=MIXED_SLO,
         target=TARGET_URL,
         default=False,
@@ -218,6 +227,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         classes=("MixedEmployee",),
         users=100,
         steps=(Step(800, 40),),
+        generator="pacer",
         slo=MIXED_SLO,
         default=False,
     ),
@@ -228,6 +238,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         classes=("MixedEmployee",),
         users=100,
         steps=(Step(800, 40),),
+        generator="pacer",
         slo=MIXED_SLO,
         compare_with="scaleout_direct_fixed",
         target=SCALEOUT_URL,
@@ -242,6 +253,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         classes=("MixedEmployee",),
         users=150,
         steps=SCALEOUT_STEPS,
+        generator="pacer",
         slo=MIXED_SLO,
         search=True,
         default=False,
@@ -253,6 +265,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         classes=("MixedEmployee",),
         users=150,
         steps=SCALEOUT_STEPS,
+        generator="pacer",
         slo=MIXED_SLO,
         search=True,
         compare_with="scaleout_direct_steps",

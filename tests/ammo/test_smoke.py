@@ -92,11 +92,11 @@ def test_smoke_run_reports_every_scenario_it_ran(smoke_run: Path) -> None:
 
 def test_smoke_run_gives_each_part_its_cpu_per_request(smoke_run: Path) -> None:
     text = (smoke_run / "REPORT.md").read_text()
-    assert "| scenario | target/s | RPS | service | PostgreSQL | locust |" in text
+    assert "| scenario | generator | target/s | RPS | service | PostgreSQL | generator |" in text
     data = results.load(smoke_run)
     for scenario in data["scenarios"]:
         for row in scenario["steps"]:
-            assert {"service", "postgres", "locust", "other", "machine_busy"} <= set(row)
+            assert {"service", "postgres", "generator", "other", "machine_busy"} <= set(row)
 
 
 def test_report_rerenders_byte_for_byte_from_results_json(smoke_run: Path) -> None:
