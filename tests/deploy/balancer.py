@@ -46,14 +46,20 @@ def render(upstreams: list[str], listen_port: int, buy_hop_port: int, access_log
     return done.stdout
 
 
-# What the official image's nginx.conf provides around conf.d/*.conf, with paths of our own.
+# What the official image's nginx.conf provides around conf.d/*.conf, with paths of our own:
+# every path nginx opens or creates by default is in {dir}, so it also runs unprivileged (the
+# test image runs as the `shop` user, who may not write /var/lib/nginx or /var/log/nginx).
 MAIN_CONF = """\
 pid {dir}/nginx.pid;
 worker_processes 1;
 events {{ worker_connections 1024; }}
 http {{
+    access_log off;
     client_body_temp_path {dir}/body;
     proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
     include {dir}/shop.conf;
 }}
 """
