@@ -6,39 +6,8 @@ from typing import NamedTuple
 
 import asyncpg
 
-# One statement is one snapshot, so coins, inventory and history always agree. It reads only
-# the running aggregates: one row per item type and per counterparty, whatever the history.
-# PostgreSQL renders the JSON, so the body goes to the client without a Python round-trip.
-#
-# The version is the employee row's xmin: the transaction that last wrote it. Everything this
-# view shows changes only together with that row (a purchase debits it, a transfer debits or
-# credits it, in the same transaction), and counterparties' names never change. So a caller
-# that already holds the body for this version gets NULL instead, and PostgreSQL skips the
-# rendering: the subqueries inside CASE run only when their branch is taken.
-WALLET_JSON = """
-SELECT v.version,
-       CASE WHEN v.version = $3 THEN NULL ELSE json_build_object(
-    'coins', u.balance,
-    'inventory', COALESCE((
-        SELECT json_agg(json_build_object('type', i.item, 'quantity', i.quantity)
-                        ORDER BY i.item)
-        FROM inventory i WHERE i.user_id = u.id), '[]'),
-    'coinHistory', json_build_object(
-        'received', COALESCE((
-            SELECT json_agg(json_build_object('fromUser', s.username, 'amount', t.amount)
-                            ORDER BY s.username)
-            FROM transfer_totals t JOIN users s ON s.id = t.sender_id
-            WHERE t.receiver_id = u.id), '[]'),
-        'sent', COALESCE((
-            SELECT json_agg(json_build_object('toUser', r.username, 'amount', t.amount)
-                            ORDER BY r.username)
-            FROM transfer_totals t JOIN users r ON r.id = t.receiver_id
-            WHERE t.sender_id = u.id), '[]')
-    )
-)::text END
-FROM users u, LATERAL (SELECT u.xmin::text::bigint AS version) v
-WHERE u.id = $1 AND u.username = $2
-"""
+# The statement and why it is one: migrations/0012_wallet_read_function.sql.
+WALLET_JSON = "SELECT version, body FROM wallet_json($1, $2, $3)"
 
 
 class Wallet(NamedTuple):
