@@ -106,7 +106,9 @@ def usage(before: dict[str, object], after: dict[str, object]) -> dict[str, floa
     ours = 0.0
     for group, now in after["pids"].items():  # type: ignore[attr-defined]
         then = before["pids"][group]  # type: ignore[index]
-        used = sum(cpu - then.get(pid, cpu) for pid, cpu in now.items())
+        # A process that started during the window (a pool connection opened by its first
+        # requests) used all its CPU inside it.
+        used = sum(cpu - then.get(pid, 0.0) for pid, cpu in now.items())
         result[group] = round(100 * used / seconds, 1)
         ours += used
     busy = float(after["busy"]) - float(before["busy"])  # type: ignore[arg-type]
