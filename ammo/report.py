@@ -46,10 +46,11 @@ def render(results_dir: Path, *, record: bool = False) -> Path:
         *cpu_summary(judged),
         *side_by_side(judged),
         "Percentiles in the tables are exact, computed by the generator from every response "
-        "of the measured window (after all virtual users logged in); ammo/pacer.py counts each "
-        "latency from when the request was due (open loop), locust from when it was sent. The "
-        "charts come from the generator's per-second history (locust's percentiles cover a "
-        "rolling window of recent requests, the pacer's each second's answers).",
+        "of the measured window (after all virtual users logged in), each latency from when "
+        "the request was handed to the client; ammo/pacer.py keeps its schedule open loop and "
+        "records how late it handed requests over (`lag_p99_ms` in results.json). The charts "
+        "come from the generator's per-second history (locust's percentiles cover a rolling "
+        "window of recent requests, the pacer's each second's answers).",
         "",
         *body,
         *info_section(data),
