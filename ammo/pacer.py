@@ -201,9 +201,12 @@ async def run(args: argparse.Namespace, plan: Plan) -> int:
         employees = await asyncio.gather(*(one_login(uid) for uid in picked))
         plain = [employee.headers for employee in employees]
         with_json = [employee.json_headers for employee in employees]
-        # What warm-up built lives to the end: keep it out of every later collection.
+        # No collection while measuring: a full one walks every sample kept so far and stalls
+        # the loop, and every answer in flight then reads as that much slower. What the
+        # measurement allocates lives to the end anyway.
         gc.collect()
         gc.freeze()
+        gc.disable()
         print(f"warm-up done: {len(employees)} employees hold a token; measuring", flush=True)
 
         recorder = Recorder()
