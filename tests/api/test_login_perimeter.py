@@ -144,7 +144,10 @@ async def test_first_login_race_does_not_lock_the_winner_out(
     # Fifty people, each at their own address, claim one new name at once with their own
     # passwords. Whether a loser's attempt counts as a wrong password depends on whether it
     # looked the name up before or after the winner's insert committed; either way it is
-    # charged to the loser's address, never to the winner's.
+    # charged to the loser's address, never to the winner's. The charged ones also count
+    # towards the name's ceiling for unknown addresses (PERIMETER_NAME_CEILING, 30): on a
+    # slow machine more than that many losers come after the insert, and the rest are then
+    # held back rather than verified. Neither touches the winner.
     name = unique("erin")
     addresses = [f"10.7.0.{n + 1}" for n in range(50)]
     results = await asyncio.gather(
@@ -154,7 +157,8 @@ async def test_first_login_race_does_not_lock_the_winner_out(
     winners = [n for n, (status, _, _) in enumerate(results) if status == 200]
     assert len(winners) == 1, [body for _, body, _ in results]
     refused = [body["errors"] for status, body, _ in results if status != 200]
-    assert set(refused) == {WRONG}, refused
+    assert WRONG in refused, refused
+    assert all(error == WRONG or error.startswith(HELD_BACK) for error in refused), refused
     winner = winners[0]
     for _ in range(3):
         again = await login(http, perimeter_server, name, f"password-{winner}", addresses[winner])
