@@ -35,6 +35,12 @@ MIN_EMPLOYEES = 1100
 """The smallest seed: the special ids plus 100 ordinary employees."""
 BENEFACTION = 500
 
+BUSY_TRIES = 60
+"""Warm-up logins the service answers 'busy' (500 with Retry-After) are retried about once a
+second, this many times, by either generator."""
+SHORT_OF_COINS = "not enough coins"
+"""In the service's 400 to a broke employee's buy or send: the service working, not a failure."""
+
 CHEAP_ITEMS = ("pen", "socks", "cup")
 """Items a load user buys: cheap enough that a 1,000-coin employee can buy for a long while."""
 

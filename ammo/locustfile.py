@@ -41,8 +41,6 @@ ORDINARY = accounts.ordinary(PLAN.employees)
 _load = accounts.load(PLAN.employees)
 _employees = random.sample(_load, min(2_000, len(_load)))
 _broke = list(accounts.DONORS)
-BUSY_TRIES = 60
-"""Warm-up logins answered 'busy' are retried about once a second, this many times."""
 
 
 class Clock:
@@ -81,7 +79,7 @@ class Employee(FastHttpUser):
     def login(self, username: str, name: str) -> str:
         """Log in, waiting while the service says its bcrypt threads are busy (warm-up)."""
         body = {"username": username, "password": accounts.PASSWORD}
-        for _ in range(BUSY_TRIES):
+        for _ in range(accounts.BUSY_TRIES):
             with self.client.post("/api/auth", json=body, name=name, catch_response=True) as resp:
                 if resp.status_code == 200:
                     return resp.json()["token"]
@@ -89,7 +87,7 @@ class Employee(FastHttpUser):
                 if not busy(resp):
                     raise RuntimeError(f"login of {username} failed: {why(resp)}")
             gevent.sleep(random.uniform(0.5, 1.5))
-        raise RuntimeError(f"login of {username}: still busy after {BUSY_TRIES} tries")
+        raise RuntimeError(f"login of {username}: still busy after {accounts.BUSY_TRIES} tries")
 
     def class_rate(self) -> float | None:
         return PLAN.fixed_rates.get(type(self).__name__, Clock.rate)
@@ -144,7 +142,7 @@ def why(resp) -> str:
 def expected_400(resp) -> None:
     """200, or the 400 of an employee who cannot pay: both are the service working."""
     if resp.status_code == 200 or (
-        resp.status_code == 400 and "not enough coins" in (resp.text or "")
+        resp.status_code == 400 and accounts.SHORT_OF_COINS in (resp.text or "")
     ):
         resp.success()
     else:

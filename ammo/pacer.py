@@ -45,7 +45,6 @@ INFO, BUY, SEND = "/api/info", "/api/buy/[item]", "/api/sendCoin"
 BROKE_SHARE = 0.05
 """Share of MixedEmployee users that are broke donors, whose refused buys and sends are fine."""
 LOGIN_CONCURRENCY = 8
-BUSY_TRIES = 60
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ async def login(http: aiohttp.ClientSession, user_id: int) -> Employee:
     """Log in, waiting while the service says its bcrypt threads are busy."""
     name = accounts.name(user_id)
     body = {"username": name, "password": accounts.PASSWORD}
-    for _ in range(BUSY_TRIES):
+    for _ in range(accounts.BUSY_TRIES):
         async with http.post("/api/auth", json=body) as response:
             text = await response.text()
             if response.status == 200:
@@ -118,7 +117,7 @@ async def login(http: aiohttp.ClientSession, user_id: int) -> Employee:
             if not (response.status == 500 and response.headers.get("Retry-After")):
                 raise RuntimeError(f"login of {name} failed: {response.status} {text[:120]}")
         await asyncio.sleep(random.uniform(0.5, 1.5))
-    raise RuntimeError(f"login of {name}: still busy after {BUSY_TRIES} tries")
+    raise RuntimeError(f"login of {name}: still busy after {accounts.BUSY_TRIES} tries")
 
 
 class Recorder:
@@ -178,7 +177,7 @@ async def fire(
         async with http.request(method, path, data=body, headers=headers) as response:
             text = await response.read()
             if response.status != 200 and not (
-                name != INFO and response.status == 400 and b"not enough coins" in text
+                name != INFO and response.status == 400 and accounts.SHORT_OF_COINS.encode() in text
             ):
                 failed = f"{name}: {response.status} {text[:120]!r}"
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import re
 import time
@@ -24,9 +23,9 @@ import uuid
 
 import asyncpg
 
+from ammo import cpu
 from shop.db import migrate
 
-TICK = os.sysconf("SC_CLK_TCK")
 EMPLOYEES = 2000  # as SEED makes
 CALL = "SELECT version, body FROM wallet_json($1, $2, $3)"
 
@@ -55,20 +54,18 @@ async def per_call(dsn: str, sql: str, cache: int, calls: int) -> tuple[float, f
         pid = await conn.fetchval("SELECT pg_backend_pid()")
 
         def backend_cpu() -> float:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / TICK
+            return cpu.processes()[pid][2]
 
         for _ in range(50):  # warm caches and plans
             await conn.fetchrow(sql, 1, "w1", None)
-        cpu, wall = backend_cpu(), time.perf_counter()
+        used, wall = backend_cpu(), time.perf_counter()
         for _ in range(calls):
             user = random.randint(1, EMPLOYEES)
             await conn.fetchrow(sql, user, f"w{user}", None)
-        wall, cpu = time.perf_counter() - wall, backend_cpu() - cpu
+        wall, used = time.perf_counter() - wall, backend_cpu() - used
     finally:
         await conn.close()
-    return wall / calls * 1000, cpu / calls * 1000
+    return wall / calls * 1000, used / calls * 1000
 
 
 async def main(pg: str, calls: int, rounds: int) -> None:
@@ -93,8 +90,8 @@ async def main(pg: str, calls: int, rounds: int) -> None:
         print("|---|---|---|---|")
         for n in range(1, rounds + 1):
             for label, (sql, cache) in ways.items():
-                wall, cpu = await per_call(dsn, sql, cache, calls)
-                print(f"| {label} | {n} | {wall:.3f} | {cpu:.3f} |", flush=True)
+                wall, spent = await per_call(dsn, sql, cache, calls)
+                print(f"| {label} | {n} | {wall:.3f} | {spent:.3f} |", flush=True)
     finally:
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await admin.close()
