@@ -16,7 +16,7 @@ from shop.auth.passwords import PasswordHasher
 from shop.auth.throttle import ThrottlePolicy
 from shop.auth.tokens import TokenCodec
 from shop.config import Settings
-from shop.db.pool import pool_ctx
+from shop.db import pool as pools
 from shop.db.request_connection import IdleConnections
 from shop.handlers import auth, docs, health, merch, metrics, wallet, webapp
 from shop.http.chain import MIDDLEWARES
@@ -24,6 +24,7 @@ from shop.http.headers import add_security_headers
 from shop.keys import ACCOUNTS, HASHER, IDLE_CONNECTIONS, POOL, SETTINGS, TOKENS, WALLET_CACHE
 from shop.observability import metrics as observed
 from shop.repositories import secrets as secrets_repo
+from shop.repositories.warm_up import warm_up
 from shop.services.accounts import Accounts
 from shop.services.wallet_cache import WalletCache
 
@@ -43,6 +44,14 @@ async def metrics_ctx(_app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await publisher
         observed.publish()
+
+
+@contextlib.asynccontextmanager
+async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The connection pool for the app's lifetime; each new connection is warmed up."""
+    async with pools.opened(app[SETTINGS], init=warm_up) as pool:
+        app[POOL] = pool
+        yield
 
 
 @contextlib.asynccontextmanager

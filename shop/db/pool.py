@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
-from aiohttp import web
 
 from shop.config import Settings
 from shop.db.failures import UNAVAILABLE
-from shop.keys import POOL, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +27,12 @@ async def keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
-def create_pool(settings: Settings, dsn: str) -> asyncpg.Pool:
+def create_pool(
+    settings: Settings,
+    dsn: str,
+    *,
+    init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
+) -> asyncpg.Pool:
     """Build (not yet open) the pool, with the time limits the deployment allows.
 
     Straight to PostgreSQL, every connection gets the timeouts as session settings. Behind a
@@ -40,6 +43,9 @@ def create_pool(settings: Settings, dsn: str) -> asyncpg.Pool:
     cancel), the server-side timeouts are the pooled role's own settings, and statements are
     unnamed: with its cache off, asyncpg parses a statement again in the same Sync as its
     Bind and Execute (docs/reliability.md, "Behind a transaction pooler").
+
+    `init` runs on every new connection (shop/repositories/warm_up.py); only direct, since
+    behind a pooler the connection it would warm is not the one the next request gets.
     """
     timeout_s = settings.statement_timeout_ms / 1000
     pooled = settings.database_pooler == "transaction"
@@ -62,19 +68,20 @@ def create_pool(settings: Settings, dsn: str) -> asyncpg.Pool:
         # 0: no named prepared statements (asyncpg's default cache is 100).
         statement_cache_size=0 if pooled else 100,
         server_settings=session,
+        init=None if pooled else init,
     )
 
 
 @contextlib.asynccontextmanager
-async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Open the pool for the application's lifetime (an aiohttp cleanup context)."""
-    settings = app[SETTINGS]
+async def opened(
+    settings: Settings, *, init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None
+) -> AsyncIterator[asyncpg.Pool]:
+    """The pool, open while the block runs; a close that hangs at the end is cut short."""
     if settings.database_url is None:
         raise RuntimeError("the DSN must be resolved before the app starts")
-    pool = await create_pool(settings, settings.database_url)
-    app[POOL] = pool
+    pool = await create_pool(settings, settings.database_url, init=init)
     try:
-        yield
+        yield pool
     finally:
         try:  # the requests are done by now; a close that still hangs is cut short
             await asyncio.wait_for(pool.close(), settings.pool_acquire_timeout)
