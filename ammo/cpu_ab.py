@@ -188,12 +188,22 @@ class Client:
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self._slots = asyncio.Semaphore(limit)
 
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A kept connection the service has not closed meanwhile, else a new one.
+
+        The service closes a connection left idle for its keep-alive timeout; one kept that
+        long (opened in a burst, then unused) must not be written to, as any client knows.
+        """
+        while self._idle:
+            reader, writer = self._idle.pop()
+            if not reader.at_eof() and not writer.is_closing():
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection("127.0.0.1", self._port)
+
     async def send(self, raw: bytes) -> int:
         async with self._slots:
-            if self._idle:
-                reader, writer = self._idle.pop()
-            else:
-                reader, writer = await asyncio.open_connection("127.0.0.1", self._port)
+            reader, writer = await self._connection()
             writer.write(raw)
             head = await reader.readuntil(b"\r\n\r\n")
             at = head.lower().find(b"\r\ncontent-length:")
@@ -370,6 +380,8 @@ def main() -> int:
 
     if not (args.before_dir / "shop").is_dir():
         git("-C", str(REPO), "worktree", "add", "--detach", str(args.before_dir), args.before)
+    else:  # left by an earlier run, perhaps at another revision: measure the one asked for
+        git("-C", str(args.before_dir), "checkout", "--quiet", "--detach", args.before)
     report: dict = {
         "before": git("-C", str(args.before_dir), "rev-parse", "--short", "HEAD"),
         "after": git("-C", str(REPO), "rev-parse", "--short", "HEAD"),
