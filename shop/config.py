@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = Field(default=10, ge=4, le=15)
     hash_threads: int = Field(default=2, ge=1, le=32)
     hash_niceness: int = Field(default=10, ge=0, le=19)
-    pool_min_size: int = Field(default=2, ge=0, le=100)
+    pool_min_size: int | None = Field(
+        default=None, ge=0, le=200, description="unset: POOL_MAX_SIZE, a pool of fixed size"
+    )
     pool_max_size: int = Field(default=16, ge=1, le=200)
     pool_acquire_timeout: float = Field(default=5.0, gt=0, le=60)
     statement_timeout_ms: int = Field(default=5000, ge=100, le=600_000)
@@ -139,9 +141,16 @@ class Settings(BaseSettings):
             raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
         return value
 
+    @property
+    def pool_floor(self) -> int:
+        """Connections a worker opens at start and keeps. By default all of them: a pool that
+        grows on demand opens its connections at the busiest moment, many at once, and each
+        costs PostgreSQL a backend to start and warm (ammo/results/efficiency/README.md)."""
+        return self.pool_max_size if self.pool_min_size is None else self.pool_min_size
+
     @model_validator(mode="after")
     def _pool_bounds(self) -> Settings:
-        if self.pool_min_size > self.pool_max_size:
+        if self.pool_min_size is not None and self.pool_min_size > self.pool_max_size:
             raise ValueError(
                 f"POOL_MIN_SIZE ({self.pool_min_size}) must not exceed"
                 f" POOL_MAX_SIZE ({self.pool_max_size})"

@@ -215,6 +215,9 @@ class Server:
                 "PORT": str(self.port),
                 "HOST": "127.0.0.1",
                 "HASH_WAIT_SECONDS": str(HASH_WAIT_SECONDS),
+                # Connections on demand: several test servers share one PostgreSQL (a fresh
+                # one allows 100 connections), and a fixed pool would hold 16 per worker.
+                "POOL_MIN_SIZE": "1",
                 **env,
             },
             stdout=self._output,

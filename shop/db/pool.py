@@ -49,6 +49,7 @@ def create_pool(
     """
     timeout_s = settings.statement_timeout_ms / 1000
     pooled = settings.database_pooler == "transaction"
+    fixed = settings.pool_floor == settings.pool_max_size
     session: dict[str, str] = {"application_name": "shop"}  # a parameter PgBouncer tracks
     if not pooled:
         session |= {
@@ -60,8 +61,11 @@ def create_pool(
     return asyncpg.create_pool(
         dsn,
         reset=keep_session,
-        min_size=settings.pool_min_size,
+        min_size=settings.pool_floor,
         max_size=settings.pool_max_size,
+        # A fixed pool keeps its connections however long they idle (0: never closed), so
+        # the first burst after a quiet spell does not open them all again at once.
+        max_inactive_connection_lifetime=0 if fixed else 300,
         timeout=settings.pool_acquire_timeout,
         # Pooled, the client's limit is the statement limit; direct, the server's comes first.
         command_timeout=timeout_s if pooled else timeout_s + 1,

@@ -1,4 +1,4 @@
-"""Warming a new connection: the wallet read is prepared on it, and nothing is changed."""
+"""A new connection: the wallet read is prepared on it, nothing changes; a fixed pool opens all."""
 
 from __future__ import annotations
 
@@ -47,3 +47,25 @@ async def test_a_pool_behind_a_transaction_pooler_does_not_warm(
     )
     async with pools.opened(pooled, init=warm_up) as pool, pool.acquire() as conn:
         assert await conn.fetchval(WALLET_READ_PREPARED, wallet.WALLET_JSON) == 0
+
+
+async def test_a_fixed_pool_opens_and_warms_every_connection_at_start(
+    app_settings: Settings, database_url: str
+) -> None:
+    fixed = app_settings.model_copy(
+        update={
+            "database_url": database_url,
+            "database_pooler": "none",
+            "pool_min_size": None,
+            "pool_max_size": 3,
+        }
+    )
+    async with pools.opened(fixed, init=warm_up) as pool:
+        assert (pool.get_size(), pool.get_idle_size()) == (3, 3)
+        conns = [await pool.acquire() for _ in range(3)]
+        try:
+            for conn in conns:
+                assert await conn.fetchval(WALLET_READ_PREPARED, wallet.WALLET_JSON) == 1
+        finally:
+            for conn in conns:
+                await pool.release(conn)
