@@ -65,7 +65,7 @@ def create_pool(
         max_size=settings.pool_max_size,
         # A fixed pool keeps its connections however long they idle (0: never closed), so
         # the first burst after a quiet spell does not open them all again at once.
-        max_inactive_connection_lifetime=0 if fixed else 300,
+        max_inactive_connection_lifetime=0 if fixed else 300.0,  # 300 s: asyncpg's default
         timeout=settings.pool_acquire_timeout,
         # Pooled, the client's limit is the statement limit; direct, the server's comes first.
         command_timeout=timeout_s if pooled else timeout_s + 1,
