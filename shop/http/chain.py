@@ -75,12 +75,10 @@ async def chain(request: web.Request, handler: Handler) -> web.StreamResponse:
                 await holder.release()
                 raise
             await holder.release(clean=True)
-        # errors: anything raised above becomes the contract's JSON error
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            response = response_for(request, exc, max_body=request.app[SETTINGS].max_body_bytes)
+        # errors: anything raised above becomes the contract's JSON error, but a redirect
         except Exception as exc:
+            if isinstance(exc, web.HTTPException) and exc.status < 400:
+                raise
             response = response_for(request, exc, max_body=request.app[SETTINGS].max_body_bytes)
         status = response.status
         response.headers[requests.REQUEST_ID_HEADER] = request_id
