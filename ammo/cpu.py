@@ -31,6 +31,21 @@ def machine() -> tuple[float, float, float]:
     return (sum(fields) - idle) / TICK, sum(fields) / TICK, steal / TICK
 
 
+def _after_name(stat: str) -> list[str]:
+    """The fields of a /proc/PID/stat line after the command name (which may hold spaces)."""
+    return stat.rsplit(")", 1)[1].split()
+
+
+def _seconds(fields: list[str]) -> float:
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def seconds(pid: int) -> float:
+    """CPU seconds (user + system) one process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        return _seconds(_after_name(f.read()))
+
+
 def processes() -> dict[int, tuple[int, str, float]]:
     """pid -> (ppid, command line, CPU seconds) for every process still running."""
     found = {}
@@ -44,8 +59,8 @@ def processes() -> dict[int, tuple[int, str, float]]:
                 cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        rest = stat.rsplit(")", 1)[1].split()
-        found[int(entry)] = (int(rest[1]), cmdline, (int(rest[11]) + int(rest[12])) / TICK)
+        rest = _after_name(stat)
+        found[int(entry)] = (int(rest[1]), cmdline, _seconds(rest))
     return found
 
 

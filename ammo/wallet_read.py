@@ -52,17 +52,13 @@ async def per_call(dsn: str, sql: str, cache: int, calls: int) -> tuple[float, f
     conn = await asyncpg.connect(dsn, statement_cache_size=cache)
     try:
         pid = await conn.fetchval("SELECT pg_backend_pid()")
-
-        def backend_cpu() -> float:
-            return cpu.processes()[pid][2]
-
         for _ in range(50):  # warm caches and plans
             await conn.fetchrow(sql, 1, "w1", None)
-        used, wall = backend_cpu(), time.perf_counter()
+        used, wall = cpu.seconds(pid), time.perf_counter()
         for _ in range(calls):
             user = random.randint(1, EMPLOYEES)
             await conn.fetchrow(sql, user, f"w{user}", None)
-        wall, used = time.perf_counter() - wall, backend_cpu() - used
+        wall, used = time.perf_counter() - wall, cpu.seconds(pid) - used
     finally:
         await conn.close()
     return wall / calls * 1000, used / calls * 1000
