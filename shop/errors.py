@@ -106,3 +106,31 @@ class OutcomeUnknownError(ShopError):
             "the database connection was lost while the operation ran; it may or may not"
             " have been applied: check /api/info before trying again"
         )
+
+
+class InvalidIdempotencyKeyError(ShopError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Idempotency-Key must be given once, as 1-255 printable ASCII characters without"
+            " spaces; nothing was changed"
+        )
+
+
+class IdempotencyKeyInFlightError(ShopError):
+    """Another request with this key is still being processed; this one did nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a request with this Idempotency-Key is still in progress; this one changed"
+            " nothing: repeat it once that one has been answered"
+        )
+
+
+class IdempotencyKeyReusedError(ShopError):
+    """The key was used before for another request; this one did nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this Idempotency-Key was used for a different request; nothing was changed:"
+            " use a new key for a new request"
+        )

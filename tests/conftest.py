@@ -26,6 +26,7 @@ TABLES = frozenset(
         "app_secrets",
         "login_attempts",
         "employee_directory",
+        "idempotency_keys",
     }
 )
 """Every table the migrations create."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from shop.http.chain import public
-from shop.http.responses import json_text, ok
+from shop.http.responses import json_text, stored_response
 from shop.keys import CONN, SETTINGS, USER
 from shop.models import ItemsQuery
-from shop.services import merch
+from shop.services import idempotency, merch
 
 routes = web.RouteTableDef()
 
@@ -24,10 +24,11 @@ async def items(request: web.Request) -> web.Response:
 # slash-containing name is answered "unknown item", not "no such endpoint". HEAD must not buy.
 @routes.get(r"/api/buy/{item:[\s\S]*}", allow_head=False)
 async def buy(request: web.Request) -> web.Response:
-    await merch.buy(
+    answer = await merch.buy(
         request[CONN],
         buyer=request[USER],
         item=request.match_info["item"],
         attempts=request.app[SETTINGS].tx_attempts,
+        key=idempotency.parse_key(request.headers.getall(idempotency.HEADER, ())),
     )
-    return ok()
+    return stored_response(answer.status, answer.body, replayed=answer.replayed)

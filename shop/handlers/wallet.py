@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shop.http.responses import json_text, ok
+from shop.http.responses import json_text, stored_response
 from shop.keys import CONN, SETTINGS, USER, WALLET_CACHE
 from shop.models import HistoryQuery, SendCoinRequest
-from shop.services import wallet
+from shop.services import idempotency, wallet
 
 routes = web.RouteTableDef()
 
@@ -28,12 +28,14 @@ async def history(request: web.Request) -> web.Response:
 
 @routes.post("/api/sendCoin")
 async def send_coin(request: web.Request) -> web.Response:
+    key = idempotency.parse_key(request.headers.getall(idempotency.HEADER, ()))
     body = SendCoinRequest.model_validate_json(await request.read())
-    await wallet.send_coins(
+    answer = await wallet.send_coins(
         request[CONN],
         sender=request[USER],
         to_user=body.to_user,
         amount=body.amount,
         attempts=request.app[SETTINGS].tx_attempts,
+        key=key,
     )
-    return ok()
+    return stored_response(answer.status, answer.body, replayed=answer.replayed)

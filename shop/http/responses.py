@@ -28,6 +28,9 @@ STATUS: dict[type[errors.ShopError], int] = {
     errors.TransactionConflictError: 500,  # the contract has no 409
     errors.ServiceUnavailableError: 500,
     errors.OutcomeUnknownError: 500,
+    errors.InvalidIdempotencyKeyError: 400,
+    errors.IdempotencyKeyInFlightError: 409,  # sent only with an Idempotency-Key
+    errors.IdempotencyKeyReusedError: 422,  # sent only with an Idempotency-Key
 }
 """Every domain error's status; a subclass takes its nearest listed base's."""
 
@@ -46,6 +49,38 @@ def json_text(text: str, status: int = 200) -> web.Response:
 def ok() -> web.Response:
     """The contract's 200 without a body (sendCoin, buy)."""
     return web.Response(status=200)
+
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def error_body(message: str) -> str:
+    """The contract's error body as text, as `error_response` sends it."""
+    return orjson.dumps({"errors": message}).decode()
+
+
+def storable_answer(error: errors.ShopError) -> tuple[int, str] | None:
+    """The status and body to keep under an Idempotency-Key for an error; None: keep nothing.
+
+    A request refused by the data (4xx) was processed, so its answer is kept and repeated;
+    a 5xx (conflict, outage, unknown outcome) is not, so a retry runs afresh.
+    """
+    status = status_of(error)
+    return (status, error_body(error.message)) if status < 500 else None
+
+
+def stored_response(status: int, body: str, *, replayed: bool) -> web.Response:
+    """An answer kept under an Idempotency-Key, as the request without a key would get it."""
+    if not replayed and not body and status == 200:
+        return ok()
+    headers = {REPLAYED_HEADER: "true"} if replayed else None
+    if not body:
+        return web.Response(status=status, headers=headers)
+    if status >= 400:  # as error_response sends it
+        return web.Response(
+            status=status, body=body.encode(), content_type="application/json", headers=headers
+        )
+    return web.Response(status=status, text=body, content_type="application/json", headers=headers)
 
 
 def error_response(

@@ -11,6 +11,7 @@ from shop.repositories import procedures
 from shop.repositories.outcome import Outcome
 
 TRANSFER = "CALL transfer_coins($1, $2, $3, $4)"
+TRANSFER_IN_TRANSACTION = "SELECT * FROM transfer_in_transaction($1, $2, $3, $4)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,25 @@ async def transfer(
     row = await procedures.call(
         conn, TRANSFER, sender.user_id, sender.username, receiver_name, amount
     )
+    return TransferOutcome(
+        balance=row["balance"],
+        applied=row["applied"],
+        receiver_found=row["receiver"] is not None,
+    )
+
+
+async def transfer_in_transaction(
+    conn: asyncpg.Connection, *, sender: Claims, receiver_name: str, amount: int
+) -> TransferOutcome:
+    """The same move inside the caller's SERIALIZABLE transaction (write_gate already taken).
+
+    Raises 40001 when another writer holds the accounts: run the transaction again behind it.
+    """
+    row = await conn.fetchrow(
+        TRANSFER_IN_TRANSACTION, sender.user_id, sender.username, receiver_name, amount
+    )
+    if row is None:  # pragma: no cover - one row, always
+        raise RuntimeError("transfer_in_transaction returned no row")
     return TransferOutcome(
         balance=row["balance"],
         applied=row["applied"],

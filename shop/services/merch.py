@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import functools
 
+import asyncpg
+
 from shop.auth.tokens import Claims
 from shop.catalog import PRICES, price_of
 from shop.db.request_connection import RequestConnection
 from shop.db.retry import retry_serializable
 from shop.models import CatalogItem, ItemsResponse
 from shop.repositories import purchases
-from shop.services.wallet import require_applied
+from shop.services import idempotency
+from shop.services.idempotency import Answer
+from shop.services.wallet import SENT, require_applied
 
 
 @functools.cache
@@ -20,12 +24,40 @@ def catalog_json() -> str:
     return ItemsResponse(items=items).model_dump_json()
 
 
-async def buy(connection: RequestConnection, *, buyer: Claims, item: str, attempts: int) -> None:
-    """Debit the item's price and add one to the buyer's inventory, all or nothing."""
+async def buy(
+    connection: RequestConnection,
+    *,
+    buyer: Claims,
+    item: str,
+    attempts: int,
+    key: str | None = None,
+) -> Answer:
+    """Debit the item's price and add one to the buyer's inventory, all or nothing.
+
+    With an Idempotency-Key, at most once for that key (services/idempotency.py).
+    """
     price = price_of(item)  # an unknown item is refused before a pooled connection is taken
     conn = await connection.get()
+    if key is not None:
+
+        async def work(conn: asyncpg.Connection) -> Answer:
+            outcome = await purchases.purchase_in_transaction(
+                conn, buyer=buyer, item=item, price=price
+            )
+            require_applied(outcome, price, "price")
+            return SENT
+
+        return await idempotency.run_once(
+            conn,
+            caller_id=buyer.user_id,
+            key=key,
+            fingerprint=idempotency.fingerprint("buy", {"item": item}),
+            work=work,
+            attempts=attempts,
+        )
     outcome = await retry_serializable(
         lambda: purchases.purchase(conn, buyer=buyer, item=item, price=price),
         attempts=attempts,
     )
     require_applied(outcome, price, "price")
+    return SENT

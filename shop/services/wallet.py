@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncpg
+
 from shop.auth.tokens import Claims
 from shop.db.request_connection import RequestConnection
 from shop.db.retry import retry_serializable
@@ -15,6 +17,8 @@ from shop.errors import (
 from shop.models import HistoryEntry, HistoryQuery, HistoryResponse, encode_cursor
 from shop.repositories import history, transfers, wallet
 from shop.repositories.outcome import Outcome
+from shop.services import idempotency
+from shop.services.idempotency import Answer
 from shop.services.wallet_cache import WalletCache
 
 
@@ -27,16 +31,53 @@ def require_applied(outcome: Outcome, needed: int, what: str) -> None:
 
 
 async def send_coins(
-    connection: RequestConnection, *, sender: Claims, to_user: str, amount: int, attempts: int
-) -> None:
-    """Move `amount` coins from the caller to `to_user`, all or nothing."""
+    connection: RequestConnection,
+    *,
+    sender: Claims,
+    to_user: str,
+    amount: int,
+    attempts: int,
+    key: str | None = None,
+) -> Answer:
+    """Move `amount` coins from the caller to `to_user`, all or nothing.
+
+    With an Idempotency-Key, at most once for that key (services/idempotency.py).
+    """
     if to_user == sender.username:  # refused before a pooled connection is taken
         raise SelfTransferError
     conn = await connection.get()
+    if key is not None:
+
+        async def work(conn: asyncpg.Connection) -> Answer:
+            outcome = await transfers.transfer_in_transaction(
+                conn, sender=sender, receiver_name=to_user, amount=amount
+            )
+            transfer_applied(outcome, to_user, amount)
+            return SENT
+
+        request = {"toUser": to_user, "amount": amount}
+        return await idempotency.run_once(
+            conn,
+            caller_id=sender.user_id,
+            key=key,
+            fingerprint=idempotency.fingerprint("sendCoin", request),
+            work=work,
+            attempts=attempts,
+        )
     outcome = await retry_serializable(
         lambda: transfers.transfer(conn, sender=sender, receiver_name=to_user, amount=amount),
         attempts=attempts,
     )
+    transfer_applied(outcome, to_user, amount)
+    return SENT
+
+
+SENT = Answer(200)
+"""The contract's 200 without a body, for sendCoin and buy."""
+
+
+def transfer_applied(outcome: transfers.TransferOutcome, to_user: str, amount: int) -> None:
+    """Turn a transfer that did not happen into the reason why."""
     if not outcome.receiver_found:
         raise UnknownRecipientError(to_user)
     require_applied(outcome, amount, "amount")
