@@ -42,9 +42,10 @@ function errorMessage(text, status) {
   return STATUS_WORDS[status] ?? `the shop answered with an unexpected error (status ${status})`;
 }
 
-async function call(method, path, { body, auth = true } = {}) {
+async function call(method, path, { body, auth = true, idempotencyKey } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
   if (auth) {
     const token = getToken();
     if (!token) throw new SessionRejected(401, 'you are not logged in');
@@ -96,10 +97,15 @@ export function history(limit, before) {
   return call('GET', `/api/history?${query}`);
 }
 
-export function buy(item) {
-  return call('GET', `/api/buy/${encodeURIComponent(item)}`);
+/** A fresh Idempotency-Key: one per click; a retry of that click sends the same one again. */
+export function newIdempotencyKey() {
+  return crypto.randomUUID();
 }
 
-export function sendCoin(toUser, amount) {
-  return call('POST', '/api/sendCoin', { body: { toUser, amount } });
+export function buy(item, idempotencyKey) {
+  return call('GET', `/api/buy/${encodeURIComponent(item)}`, { idempotencyKey });
+}
+
+export function sendCoin(toUser, amount, idempotencyKey) {
+  return call('POST', '/api/sendCoin', { body: { toUser, amount }, idempotencyKey });
 }
