@@ -5,6 +5,9 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
+
+from shop.config import Settings
 from tests.helpers import run_shop
 
 
@@ -53,3 +56,15 @@ async def test_an_unusable_embedded_data_directory_is_one_clear_line(tmp_path: P
     assert result.returncode != 0
     assert f"cannot start the embedded PostgreSQL in {blocker / 'pgdata'}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_shipped_env_example_is_valid_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    for line in example.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            monkeypatch.setenv(name.strip(), value.strip())
+
+    settings = Settings()
+
+    assert settings.login_lockout_seconds < settings.login_window_seconds
