@@ -68,3 +68,16 @@ def test_the_shipped_env_example_is_valid_configuration(monkeypatch: pytest.Monk
     settings = Settings()
 
     assert settings.login_lockout_seconds < settings.login_window_seconds
+
+
+async def test_a_cross_field_error_is_its_own_message_without_pydantic_prefix() -> None:
+    result = await run_shop(
+        "serve", env={"LOGIN_LOCKOUT_SECONDS": "300", "LOGIN_WINDOW_SECONDS": "300"}
+    )
+
+    assert result.returncode != 0
+    assert (
+        "invalid configuration: LOGIN_LOCKOUT_SECONDS must be less than LOGIN_WINDOW_SECONDS"
+        in result.stderr
+    )
+    assert "Value error" not in result.stderr
