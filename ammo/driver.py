@@ -32,8 +32,8 @@ from ammo.scenarios import CEILING, TARGET_URL, Scenario, Step, by_name
 PY = sys.executable
 SCRATCH = ("*.csv", "*.log", "*.png", "*.json", "audit_*.txt", "profile_*.txt")
 """What a run replaces in the results directory (history/ is kept)."""
-STANDALONE = ("cpu_ab*", "history_*", "login_storm*", "login_timing*", "write_path*")
-"""Results of the standalone probes in ammo/, which a run neither makes nor replaces."""
+STANDALONE: tuple[str, ...] = ()
+"""Result files in the results directory that a run neither makes nor replaces."""
 
 
 @dataclasses.dataclass(frozen=True)
