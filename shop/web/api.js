@@ -97,9 +97,17 @@ export function history(limit, before) {
   return call('GET', `/api/history?${query}`);
 }
 
-/** A fresh Idempotency-Key: one per click; a retry of that click sends the same one again. */
+/**
+ * A fresh Idempotency-Key: one per click; a retry of that click sends the same one again.
+ * A version 4 UUID from crypto.getRandomValues, which, unlike crypto.randomUUID, also works
+ * when the shop is served over plain HTTP on a name other than localhost.
+ */
 export function newIdempotencyKey() {
-  return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+  bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 export function buy(item, idempotencyKey) {
