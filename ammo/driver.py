@@ -155,6 +155,8 @@ def run(scenarios: list[Scenario], opts: Options) -> int:
             BCRYPT_ROUNDS=str(opts.bcrypt_rounds),
             POOL_MAX_SIZE=str(opts.pool_max_size),
             HOST="127.0.0.1",
+            # The generators are one client address: the per-address cap is for strangers.
+            MAX_CONNECTIONS_PER_ADDRESS="100000",
             LOG_LEVEL="WARNING",
             PYTHONPATH=str(machine.ROOT),
         )

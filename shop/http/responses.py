@@ -28,6 +28,8 @@ STATUS: dict[type[errors.ShopError], int] = {
     errors.TransactionConflictError: 500,  # the contract has no 409
     errors.ServiceUnavailableError: 500,
     errors.OutcomeUnknownError: 500,
+    errors.RequestTimeoutError: 408,
+    errors.ClientAbortedError: 499,  # nginx's "client closed request": the client's, not ours
 }
 """Every domain error's status; a subclass takes its nearest listed base's."""
 
@@ -92,6 +94,14 @@ def _describe_http_error(request: web.Request, exc: web.HTTPException, max_body:
     return text.removeprefix(f"{exc.status}: ")
 
 
+def client_gone(request: web.Request, exc: Exception) -> bool:
+    """Whether `exc` is the client leaving: its connection is closed and the error is one a
+    lost connection raises (a reset, or a body cut short), not the database's."""
+    if request.transport is not None and not request.transport.is_closing():
+        return False
+    return isinstance(exc, ConnectionError | RequestPayloadError | EOFError)
+
+
 def response_for(request: web.Request, exc: Exception, *, max_body: int) -> web.Response:
     """The response for an exception that reached the top of the chain.
 
@@ -99,6 +109,8 @@ def response_for(request: web.Request, exc: Exception, *, max_body: int) -> web.
     database failure or a bug met anywhere else gets a neutral message, and a bug an incident
     id that is also in the log, so a report from a client can be found.
     """
+    if client_gone(request, exc):
+        exc = errors.ClientAbortedError()
     if isinstance(exc, errors.ShopError):
         headers = None
         if isinstance(exc, errors.LoginLockedError | errors.LoginBusyError):
