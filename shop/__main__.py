@@ -34,10 +34,19 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
-        )
-        raise SystemExit(f"invalid configuration: {problems}") from None
+        raise SystemExit(f"invalid configuration: {_problems(exc)}") from None
+
+
+def _problems(exc: ValidationError) -> str:
+    """One clause per error: a field's error names the variable; a cross-field one names its own."""
+    clauses = []
+    for err in exc.errors():
+        # A ValueError raised by a validator reads better without pydantic's "Value error, ".
+        error = err.get("ctx", {}).get("error")
+        message = str(error) if err["type"] == "value_error" and error is not None else err["msg"]
+        name = ".".join(str(part) for part in err["loc"]).upper()
+        clauses.append(f"{name}: {message}" if name else message)
+    return "; ".join(clauses)
 
 
 async def audit(dsn: str) -> int:

@@ -69,6 +69,21 @@ class Settings(BaseSettings):
     )
     keepalive_seconds: float = Field(default=60.0, gt=0, le=3600)
     max_connections: int = Field(default=1000, ge=1, le=100_000)
+    max_connections_per_address: int = Field(
+        default=128,
+        ge=1,
+        le=100_000,
+        description="open connections per client address per worker; TRUSTED_PROXIES exempt",
+    )
+    headers_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=600, description="from connecting to the first request's headers"
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=600, description="for a request body, plus the minimum rate's time"
+    )
+    body_min_bytes_per_second: int = Field(
+        default=64 * 1024, ge=1024, le=1 << 30, description="one more second per so many bytes"
+    )
     employee_directory: str | None = Field(
         default=None,
         description="file of the names that may register, or `database`; unset: anyone",

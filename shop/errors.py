@@ -134,3 +134,22 @@ class IdempotencyKeyReusedError(ShopError):
             "this Idempotency-Key was used for a different request; nothing was changed:"
             " use a new key for a new request"
         )
+
+
+class RequestTimeoutError(ShopError):
+    """The client did not send its request body in time; nothing was read, nothing changed."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"request body not received in time (within {seconds:g} s and a minimum rate);"
+            " nothing was changed"
+        )
+
+
+class ClientAbortedError(ShopError):
+    """The client closed or reset its connection before its request was read or answered.
+
+    Its own status (499, as nginx counts it) keeps it out of the server-error figures."""
+
+    def __init__(self) -> None:
+        super().__init__("the client closed the connection before its request was answered")

@@ -13,7 +13,8 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 MAX_AMOUNT = 2**31 - 1
-"""Largest amount a transfer may name: the range of the balance column."""
+"""Largest amount a transfer may name: the largest 32-bit integer, far inside the bigint balance
+column (migration 0007), so no accepted amount can overflow a balance."""
 
 PASSWORD_MAX_BYTES = 72
 """bcrypt reads at most 72 bytes; a longer password is refused rather than truncated."""

@@ -8,6 +8,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import resource
 import signal
 import socket
 import tempfile
@@ -24,7 +25,7 @@ from shop.app import create_app
 from shop.config import Settings
 from shop.db import embedded, migrate
 from shop.db.pool import wait_for_database
-from shop.http.transport import ShopRunner
+from shop.http.transport import Limits, ShopRunner
 from shop.observability.logs import setup_logging
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,32 @@ MIN_HEALTHY_SECONDS = 10.0
 """A worker that dies sooner than this after starting is broken, not unlucky: give up."""
 
 SUPERVISOR_GONE = "supervisor gone"
+
+LISTEN_BACKLOG = 1024
+"""Connections the kernel queues before a worker accepts them; aiohttp's 128 overflows when
+thousands connect at once, and an overflowing queue delays every client's connect by
+seconds (SYN retransmission), the well-behaved ones too."""
+
+
+def limits_of(settings: Settings) -> Limits:
+    return Limits(
+        max_connections=settings.max_connections,
+        max_per_address=settings.max_connections_per_address,
+        headers_seconds=settings.headers_timeout_seconds,
+        body_seconds=settings.body_timeout_seconds,
+        body_min_rate=settings.body_min_bytes_per_second,
+        max_body_bytes=settings.max_body_bytes,
+        trusted=tuple(settings.trusted_proxies),
+    )
+
+
+def raise_open_files_limit() -> None:
+    """Let each worker hold as many sockets as the hard limit allows: the caps of
+    MAX_CONNECTIONS decide, not a soft limit of 1024 that makes accept() fail."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def check_address(host: str, port: int) -> None:
@@ -92,14 +119,20 @@ async def _serve(settings: Settings, ready: Connection | None) -> None:
     app.on_response_prepare.append(close_when_draining)
     runner = ShopRunner(
         app,
-        max_connections=settings.max_connections,
+        limits=limits_of(settings),
         keepalive=settings.keepalive_seconds,
         access_log=None,
         shutdown_timeout=settings.shutdown_grace_seconds,
     )
     await runner.setup()
     try:
-        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=settings.workers > 1)
+        site = web.TCPSite(
+            runner.runner,
+            settings.host,
+            settings.port,
+            reuse_port=settings.workers > 1,
+            backlog=LISTEN_BACKLOG,
+        )
         try:
             await site.start()
         except OSError as exc:  # taken between the supervisor's check and now
@@ -225,6 +258,7 @@ class Supervisor:
 def serve(settings: Settings) -> int:
     """Resolve the database (embedded if DATABASE_URL is unset), wait for it, then serve."""
     check_address(settings.host, settings.port)
+    raise_open_files_limit()
     dsn = embedded.resolve_dsn(settings.database_url, settings.embedded_pgdata)
     asyncio.run(wait_for_database(dsn, settings.db_connect_attempts))
     if settings.database_url is None:

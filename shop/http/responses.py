@@ -31,6 +31,8 @@ STATUS: dict[type[errors.ShopError], int] = {
     errors.InvalidIdempotencyKeyError: 400,
     errors.IdempotencyKeyInFlightError: 409,  # sent only with an Idempotency-Key
     errors.IdempotencyKeyReusedError: 422,  # sent only with an Idempotency-Key
+    errors.RequestTimeoutError: 408,
+    errors.ClientAbortedError: 499,  # nginx's "client closed request": the client's, not ours
 }
 """Every domain error's status; a subclass takes its nearest listed base's."""
 
@@ -52,6 +54,8 @@ def ok() -> web.Response:
 
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+_TRANSPORT = frozenset({408, 499})
+"""The request never reached a unit of work: nothing to keep."""
 
 
 def error_body(message: str) -> str:
@@ -66,7 +70,9 @@ def storable_answer(error: errors.ShopError) -> tuple[int, str] | None:
     a 5xx (conflict, outage, unknown outcome) is not, so a retry runs afresh.
     """
     status = status_of(error)
-    return (status, error_body(error.message)) if status < 500 else None
+    if status >= 500 or status in _TRANSPORT:
+        return None
+    return status, error_body(error.message)
 
 
 def stored_response(status: int, body: str, *, replayed: bool) -> web.Response:
@@ -127,6 +133,14 @@ def _describe_http_error(request: web.Request, exc: web.HTTPException, max_body:
     return text.removeprefix(f"{exc.status}: ")
 
 
+def client_gone(request: web.Request, exc: Exception) -> bool:
+    """Whether `exc` is the client leaving: its connection is closed and the error is one a
+    lost connection raises (a reset, or a body cut short), not the database's."""
+    if request.transport is not None and not request.transport.is_closing():
+        return False
+    return isinstance(exc, ConnectionError | RequestPayloadError | EOFError)
+
+
 def response_for(request: web.Request, exc: Exception, *, max_body: int) -> web.Response:
     """The response for an exception that reached the top of the chain.
 
@@ -134,6 +148,8 @@ def response_for(request: web.Request, exc: Exception, *, max_body: int) -> web.
     database failure or a bug met anywhere else gets a neutral message, and a bug an incident
     id that is also in the log, so a report from a client can be found.
     """
+    if client_gone(request, exc):
+        exc = errors.ClientAbortedError()
     if isinstance(exc, errors.ShopError):
         headers = None
         if isinstance(exc, errors.LoginLockedError | errors.LoginBusyError):

@@ -42,9 +42,10 @@ function errorMessage(text, status) {
   return STATUS_WORDS[status] ?? `the shop answered with an unexpected error (status ${status})`;
 }
 
-async function call(method, path, { body, auth = true } = {}) {
+async function call(method, path, { body, auth = true, idempotencyKey } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
   if (auth) {
     const token = getToken();
     if (!token) throw new SessionRejected(401, 'you are not logged in');
@@ -96,10 +97,23 @@ export function history(limit, before) {
   return call('GET', `/api/history?${query}`);
 }
 
-export function buy(item) {
-  return call('GET', `/api/buy/${encodeURIComponent(item)}`);
+/**
+ * A fresh Idempotency-Key: one per click; a retry of that click sends the same one again.
+ * A version 4 UUID from crypto.getRandomValues, which, unlike crypto.randomUUID, also works
+ * when the shop is served over plain HTTP on a name other than localhost.
+ */
+export function newIdempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+  bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export function sendCoin(toUser, amount) {
-  return call('POST', '/api/sendCoin', { body: { toUser, amount } });
+export function buy(item, idempotencyKey) {
+  return call('GET', `/api/buy/${encodeURIComponent(item)}`, { idempotencyKey });
+}
+
+export function sendCoin(toUser, amount, idempotencyKey) {
+  return call('POST', '/api/sendCoin', { body: { toUser, amount }, idempotencyKey });
 }

@@ -30,6 +30,9 @@ export function initSend() {
   const error = byId('send-error');
   const done = byId('send-done');
   const submit = form.querySelector('button[type="submit"]');
+  // A transfer whose answer never arrived: pressing Send again with the same recipient and
+  // amount is a retry of that click and carries its Idempotency-Key, so coins move once.
+  let unanswered = null;
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -37,13 +40,18 @@ export function initSend() {
     valid(recipient, amount);
     const transfer = check(recipient, amount, error);
     if (!transfer) return;
+    const retry =
+      unanswered && unanswered.toUser === transfer.toUser && unanswered.value === transfer.value;
+    const key = retry ? unanswered.key : api.newIdempotencyKey();
+    unanswered = null;
     submit.disabled = true;
     try {
-      await api.sendCoin(transfer.toUser, transfer.value);
+      await api.sendCoin(transfer.toUser, transfer.value, key);
       form.reset();
       done.textContent = `Sent ${transfer.value} coins to ${transfer.toUser}.`;
       await refreshWallet();
     } catch (failure) {
+      if (failure instanceof api.NetworkError) unanswered = { ...transfer, key };
       report(failure, error); // the typed values stay in the form
     } finally {
       submit.disabled = false;

@@ -7,6 +7,9 @@ import { onWallet, refreshWallet, wallet } from './wallet-state.js';
 
 const cards = new Map(); // item name -> {price, button, owned, note}
 let buying = false; // one purchase at a time; buttons stay enabled so focus stays on them
+// item name -> the Idempotency-Key of a purchase whose answer never arrived: pressing that
+// Buy again retries the click with its key, so it is bought (and paid for) once.
+const unanswered = new Map();
 
 function owned(info, name) {
   const entry = info ? info.inventory.find((item) => item.type === name) : undefined;
@@ -45,10 +48,13 @@ async function buy(item, button) {
   if (buying) return;
   clear(error, done);
   buying = true;
+  const key = unanswered.get(item.name) ?? api.newIdempotencyKey();
+  unanswered.delete(item.name);
   try {
-    await api.buy(item.name);
+    await api.buy(item.name, key);
     done.textContent = `Bought one ${item.name}.`;
   } catch (failure) {
+    if (failure instanceof api.NetworkError) unanswered.set(item.name, key);
     report(failure, error);
   }
   buying = false;

@@ -2,8 +2,8 @@
 takes does not tell a guesser which names exist; a locked-out name costs none.
 
 Asserted as work done (bcrypt operations and their cost parameter, counted where bcrypt is
-called), not as elapsed time, which a busy machine distorts. The time itself is measured by
-ammo/login_timing.py.
+called), not as elapsed time, which a busy machine distorts. The time itself was measured by a
+probe whose finding is in docs/performance.md.
 """
 
 from __future__ import annotations

@@ -134,3 +134,87 @@ async def test_connections_over_the_cap_are_refused_with_a_json_500_and_a_log_li
         assert json.loads(body) == {"errors": "too many connections to this server; try again"}
         assert headers["x-content-type-options"] == "nosniff"
     assert "connection limit reached" in edge_server.output()
+    assert "Task exception was never retrieved" not in edge_server.output()
+
+
+@pytest.fixture(scope="module")
+def strict_server(database_url: str) -> Iterator[Server]:
+    """Short deadlines and a small per-address cap, with a client address of its own."""
+    env = perimeter_env(
+        database_url,
+        TRUSTED_PROXIES="",
+        HEADERS_TIMEOUT_SECONDS="1",
+        BODY_TIMEOUT_SECONDS="1",
+        MAX_CONNECTIONS_PER_ADDRESS="3",
+        WORKERS="1",
+    )
+    server = start_server(env)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def open_from(
+    server: Server, source: str
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_connection("127.0.0.1", server.port, local_addr=(source, 0))
+
+
+async def test_a_body_that_does_not_arrive_in_time_gets_a_json_408_and_is_closed(
+    strict_server: Server,
+) -> None:
+    reader, writer = await open_from(strict_server, "127.0.0.3")
+    try:
+        writer.write(b"POST /api/auth HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
+        async with asyncio.timeout(15):  # hang guard; the deadline is 1 s
+            answer = await reader.read()
+    finally:
+        writer.close()
+    status, headers, body = parse(answer)
+    assert status == 408
+    assert headers["connection"] == "close"
+    assert json.loads(body)["errors"].startswith("request body not received in time")
+
+
+async def test_a_connection_that_never_sends_its_headers_is_closed_at_the_deadline(
+    strict_server: Server,
+) -> None:
+    reader, writer = await open_from(strict_server, "127.0.0.4")
+    try:
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never the blank line
+        async with asyncio.timeout(15):  # hang guard; the deadline is 1 s, keep-alive 60 s
+            assert await reader.read() == b""
+    finally:
+        writer.close()
+
+
+async def test_connections_over_the_per_address_cap_get_a_json_429_without_a_traceback(
+    strict_server: Server,
+) -> None:
+    held = [await open_from(strict_server, "127.0.0.5") for _ in range(3)]
+    try:
+        answers = []
+        for _ in range(50):
+            reader, writer = await open_from(strict_server, "127.0.0.5")
+            async with asyncio.timeout(15):
+                answers.append(await reader.read())
+            writer.close()
+        # another address is not held back by this one's cap
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(strict_server.url + "/healthz") as response,
+        ):
+            assert response.status == 200
+    finally:
+        for _, writer in held:
+            writer.close()
+    for status, headers, body in map(parse, answers):
+        assert status == 429
+        assert headers["retry-after"] == "1"
+        assert json.loads(body)["errors"].startswith("too many connections from your address")
+    await asyncio.sleep(0.5)  # let a late task exception, if any, reach the log
+    output = strict_server.output()
+    assert output.count("connection limit per address reached") == 1
+    assert "Task exception was never retrieved" not in output
+    assert "Traceback" not in output

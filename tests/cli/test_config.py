@@ -5,6 +5,9 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
+
+from shop.config import Settings
 from tests.helpers import run_shop
 
 
@@ -53,3 +56,28 @@ async def test_an_unusable_embedded_data_directory_is_one_clear_line(tmp_path: P
     assert result.returncode != 0
     assert f"cannot start the embedded PostgreSQL in {blocker / 'pgdata'}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_shipped_env_example_is_valid_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    for line in example.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            monkeypatch.setenv(name.strip(), value.strip())
+
+    settings = Settings()
+
+    assert settings.login_lockout_seconds < settings.login_window_seconds
+
+
+async def test_a_cross_field_error_is_its_own_message_without_pydantic_prefix() -> None:
+    result = await run_shop(
+        "serve", env={"LOGIN_LOCKOUT_SECONDS": "300", "LOGIN_WINDOW_SECONDS": "300"}
+    )
+
+    assert result.returncode != 0
+    assert (
+        "invalid configuration: LOGIN_LOCKOUT_SECONDS must be less than LOGIN_WINDOW_SECONDS"
+        in result.stderr
+    )
+    assert "Value error" not in result.stderr

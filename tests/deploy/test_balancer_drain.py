@@ -106,11 +106,6 @@ async def read_info(http: aiohttp.ClientSession, token: str, failures: list[str]
         await asyncio.sleep(0.005)
 
 
-@pytest.mark.skipif(
-    "shutdown_linger_seconds" not in Settings.model_fields,
-    reason="shop serve has no SHUTDOWN_LINGER_SECONDS yet: on SIGTERM it closes idle "
-    "keep-alive connections at once, racing nginx's next request on them",
-)
 async def test_replica_stopped_with_sigterm_drains_without_a_failed_request(
     balancer: Balancer,
     replicas: list[Server],

@@ -1,0 +1,1 @@
+"""Launchers of a deployment's real parts (clusters, proxies, poolers) for tests and scenarios."""
