@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import functools
 import os
 from typing import Any
 
+from aiohttp import web
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -58,6 +60,8 @@ POOL_IN_USE = Gauge(
 )
 
 LOGIN_OUTCOMES = {200: "success", 400: "invalid", 401: "rejected"}
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods named in metrics; any other token a client sends is counted as "other"."""
 
 PUBLISH_SECONDS = 1.0
 """How far behind a scrape the other workers' per-request metrics may be."""
@@ -140,6 +144,36 @@ async def publish_periodically() -> None:
 
 POOL_HELD = Tally(POOL_IN_USE)
 """Connections taken (+1) and given back (-1) by requests, as published to the gauge."""
+
+
+def route_of(request: web.Request) -> str:
+    """The route template (bounded label values), not the raw path."""
+    if request.match_info.http_exception is not None:
+        return "unmatched"
+    return request.match_info.route.resource.canonical if request.match_info.route.resource else "-"
+
+
+@functools.lru_cache(maxsize=512)
+def _counters(route: str, method: str, status: int) -> tuple[Tally, Observations]:
+    """The metric children of one kind of request; labels() is too slow to call per request.
+
+    Label values are bounded (route templates, known methods, status codes), and so is this.
+    """
+    return Tally(REQUESTS.labels(route, method, str(status))), _latency(route)
+
+
+@functools.lru_cache(maxsize=128)
+def _latency(route: str) -> Observations:
+    return Observations(LATENCY.labels(route))
+
+
+def count_request(route: str, method: str, status: int, elapsed: float) -> None:
+    """Count one request and observe its latency (and a login's outcome)."""
+    requests, latency = _counters(route, method if method in METHODS else "other", status)
+    requests.inc()
+    latency.observe(elapsed)
+    if route == "/api/auth":
+        LOGINS.labels(LOGIN_OUTCOMES.get(status, "error")).inc()
 
 
 def render() -> tuple[bytes, str]:
