@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import asyncpg
 
 from shop.auth.tokens import Claims
-from shop.repositories import procedures
-from shop.repositories.outcome import Outcome
+from shop.db import write_procedures
+from shop.db.write_procedures import Outcome
 
 TRANSFER = "CALL transfer_coins($1, $2, $3, $4)"
 TRANSFER_IN_TRANSACTION = "SELECT * FROM transfer_in_transaction($1, $2, $3, $4)"
@@ -25,7 +25,7 @@ async def transfer(
     conn: asyncpg.Connection, *, sender: Claims, receiver_name: str, amount: int
 ) -> TransferOutcome:
     """Move the coins in one SERIALIZABLE transaction run by the procedure; one round trip."""
-    row = await procedures.call(
+    row = await write_procedures.call(
         conn, TRANSFER, sender.user_id, sender.username, receiver_name, amount
     )
     return TransferOutcome(

@@ -8,6 +8,7 @@ import asyncpg
 from shop.auth.tokens import Claims
 from shop.db.request_connection import RequestConnection
 from shop.db.retry import retry_serializable
+from shop.db.write_procedures import Outcome
 from shop.errors import (
     InsufficientFundsError,
     SelfTransferError,
@@ -16,7 +17,6 @@ from shop.errors import (
 )
 from shop.models import HistoryEntry, HistoryQuery, HistoryResponse, encode_cursor
 from shop.repositories import history, transfers, wallet
-from shop.repositories.outcome import Outcome
 from shop.services import idempotency
 from shop.services.idempotency import Answer
 from shop.services.wallet_cache import WalletCache

@@ -1,4 +1,6 @@
-"""Calling the write procedures: every outcome told truthfully.
+"""Calling the write procedures (transfer_coins, buy_item) and what they report back.
+
+Every outcome is told truthfully.
 
 The procedures hold nothing beyond their own transactions (migrations/0011, and
 docs/reliability.md "The write path"), so a failed call needs no clean-up statement: behind a
@@ -8,6 +10,7 @@ transaction pooler such a statement could run on another server connection anywa
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -15,6 +18,14 @@ from shop.db.failures import UNAVAILABLE
 from shop.errors import OutcomeUnknownError, ServiceUnavailableError, TransactionConflictError
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """`balance` before the operation (None: no such employee); `applied`: it went through."""
+
+    balance: int | None
+    applied: bool
 
 
 async def call(conn: asyncpg.Connection, query: str, *args: object) -> asyncpg.Record:
