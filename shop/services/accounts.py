@@ -121,11 +121,20 @@ class Accounts:
         except HashingBusy as exc:
             raise LoginBusyError(math.ceil(exc.waited)) from None
         async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
-            registered = await users.register(conn, name, skeleton, password_hash, STARTING_BALANCE)
-            if registered.user_id is not None:
+            # The skeleton's lock makes check and insert one step for look-alikes; the same
+            # name racing itself is settled by the unique constraint.
+            async with conn.transaction():
+                await users.lock_skeleton(conn, skeleton)
+                lookalike = await users.lookalike_exists(conn, name, skeleton)
+                user_id = None
+                if not lookalike:
+                    user_id = await users.create(
+                        conn, name, skeleton, password_hash, STARTING_BALANCE
+                    )
+            if user_id is not None:
                 await throttle.remember(conn, self.policy, name, client)
-                return self.tokens.issue(registered.user_id, name)
-            if registered.lookalike:
+                return self.tokens.issue(user_id, name)
+            if lookalike:
                 raise LookalikeUsernameError
             found = await users.find_credentials(conn, name)
         if found is None:  # created and gone again: an operator removed it meanwhile
