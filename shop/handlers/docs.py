@@ -13,7 +13,7 @@ from importlib import resources
 from aiohttp import web
 from swagger_ui_bundle import swagger_ui_path
 
-from shop.handlers.webapp import page
+from shop.assets import page
 from shop.http.chain import public
 from shop.http.headers import DOCS_POLICY, content_security_policy
 
