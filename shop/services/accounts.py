@@ -20,6 +20,7 @@ from shop.auth.directory import Directory
 from shop.auth.hash_queue import AdmittedHasher, HashingBusy
 from shop.auth.throttle import ThrottlePolicy
 from shop.auth.tokens import TokenCodec
+from shop.catalog import STARTING_BALANCE
 from shop.errors import (
     InvalidCredentialsError,
     InvalidUsernameError,
@@ -31,9 +32,6 @@ from shop.errors import (
 from shop.repositories import users
 
 log = logging.getLogger(__name__)
-
-STARTING_BALANCE = 1000
-"""Coins every employee gets on first login; `shop audit` counts from it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from shop.catalog import STARTING_BALANCE
 from shop.repositories import audit as checks
-from shop.services.accounts import STARTING_BALANCE
 
 SHOWN = 20
 """How many offending rows of each kind the report lists."""
