@@ -26,7 +26,7 @@ from shop.observability import metrics as observed
 from shop.repositories import secrets as secrets_repo
 from shop.repositories.warm_up import warm_up
 from shop.services.accounts import Accounts
-from shop.services.wallet_cache import WalletCache
+from shop.services.wallet import WalletCache
 
 log = logging.getLogger(__name__)
 

@@ -87,6 +87,9 @@ class Answer:
     replayed: bool = False
 
 
+SENT = Answer(200)
+"""The contract's 200 without a body, for sendCoin and buy."""
+
 Work = Callable[[asyncpg.Connection], Awaitable[Answer]]
 
 

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 import asyncpg
 
 from shop.db.failures import UNAVAILABLE
-from shop.errors import OutcomeUnknownError, ServiceUnavailableError, TransactionConflictError
+from shop.errors import (
+    InsufficientFundsError,
+    OutcomeUnknownError,
+    ServiceUnavailableError,
+    TransactionConflictError,
+    UnauthorizedError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +32,14 @@ class Outcome:
 
     balance: int | None
     applied: bool
+
+
+def require_applied(outcome: Outcome, needed: int, what: str) -> None:
+    """Turn a conditional debit that did not happen into the reason why."""
+    if outcome.balance is None:
+        raise UnauthorizedError("employee no longer exists")
+    if not outcome.applied:
+        raise InsufficientFundsError(outcome.balance, needed, what)
 
 
 async def call(conn: asyncpg.Connection, query: str, *args: object) -> asyncpg.Record:

@@ -3,31 +3,24 @@
 
 from __future__ import annotations
 
+import time
+
 import asyncpg
 
+from shop import idempotency
 from shop.auth.tokens import Claims
 from shop.db.request_connection import RequestConnection
 from shop.db.retry import retry_serializable
-from shop.db.write_procedures import Outcome
+from shop.db.write_procedures import require_applied
 from shop.errors import (
-    InsufficientFundsError,
     SelfTransferError,
     UnauthorizedError,
     UnknownRecipientError,
 )
+from shop.idempotency import SENT, Answer
 from shop.models import HistoryEntry, HistoryQuery, HistoryResponse, encode_cursor
+from shop.observability import metrics
 from shop.repositories import history, transfers, wallet
-from shop.services import idempotency
-from shop.services.idempotency import Answer
-from shop.services.wallet_cache import WalletCache
-
-
-def require_applied(outcome: Outcome, needed: int, what: str) -> None:
-    """Turn a conditional debit that did not happen into the reason why."""
-    if outcome.balance is None:
-        raise UnauthorizedError("employee no longer exists")
-    if not outcome.applied:
-        raise InsufficientFundsError(outcome.balance, needed, what)
 
 
 async def send_coins(
@@ -41,7 +34,7 @@ async def send_coins(
 ) -> Answer:
     """Move `amount` coins from the caller to `to_user`, all or nothing.
 
-    With an Idempotency-Key, at most once for that key (services/idempotency.py).
+    With an Idempotency-Key, at most once for that key (shop/idempotency.py).
     """
     if to_user == sender.username:  # refused before a pooled connection is taken
         raise SelfTransferError
@@ -72,15 +65,53 @@ async def send_coins(
     return SENT
 
 
-SENT = Answer(200)
-"""The contract's 200 without a body, for sendCoin and buy."""
-
-
 def transfer_applied(outcome: transfers.TransferOutcome, to_user: str, amount: int) -> None:
     """Turn a transfer that did not happen into the reason why."""
     if not outcome.receiver_found:
         raise UnknownRecipientError(to_user)
     require_applied(outcome, amount, "amount")
+
+
+class WalletCache:
+    """This worker's last /api/info body per employee, re-sent while PostgreSQL says it holds.
+
+    Most requests are an employee reading a wallet that has not changed since the last read,
+    and rendering it was most of PostgreSQL's work for them. The body is kept with the
+    wallet's version; the statement compares versions and renders only when they differ, so
+    a copy is never served stale, and the round trip stays one either way. A copy is also
+    dropped after `MAX_AGE_SECONDS`, far inside the time transaction ids take to wrap around.
+    Cleared whole when full, like the verified tokens.
+    """
+
+    MAX_AGE_SECONDS = 600.0
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._held: dict[int, tuple[int, str, float]] = {}
+        self._rendered = metrics.Tally(metrics.INFO_BODIES.labels("rendered"))
+        self._reused = metrics.Tally(metrics.INFO_BODIES.labels("reused"))
+
+    def held(self, user_id: int) -> tuple[int, str] | None:
+        """The version and body kept for this employee, if still young enough to trust."""
+        entry = self._held.get(user_id)
+        if entry is None:
+            return None
+        version, body, stored = entry
+        if time.monotonic() - stored > self.MAX_AGE_SECONDS:
+            del self._held[user_id]
+            return None
+        return version, body
+
+    def keep(self, user_id: int, version: int, body: str) -> None:
+        self._rendered.inc()
+        if self._size == 0:
+            return
+        if len(self._held) >= self._size:
+            self._held.clear()
+        self._held[user_id] = (version, body, time.monotonic())
+
+    def reused(self) -> None:
+        self._reused.inc()
 
 
 async def account_info(connection: RequestConnection, caller: Claims, cache: WalletCache) -> str:
