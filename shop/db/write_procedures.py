@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from shop.db.connections import Connection
 from shop.db.failures import UNAVAILABLE
 from shop.errors import (
     InsufficientFundsError,
@@ -42,7 +43,7 @@ def require_applied(outcome: Outcome, needed: int, what: str) -> None:
         raise InsufficientFundsError(outcome.balance, needed, what)
 
 
-async def call(conn: asyncpg.Connection, query: str, *args: object) -> asyncpg.Record:
+async def call(conn: Connection, query: str, *args: object) -> asyncpg.Record:
     """CALL a write procedure and return its result row.
 
     A procedure commits inside the call, so a connection lost or a statement cancelled while

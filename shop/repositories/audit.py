@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from shop.db.connections import Connection
+
 # Balances recomputed from the ledger alone: start - sent + received - spent.
 BALANCE_MISMATCHES = """
 WITH sent AS (SELECT sender_id AS id, sum(amount) AS amount FROM transfers GROUP BY sender_id),
@@ -52,17 +54,20 @@ SELECT (SELECT count(*) FROM users) AS employees,
 """
 
 
-async def balance_mismatches(conn: asyncpg.Connection, start: int) -> list[asyncpg.Record]:
+async def balance_mismatches(conn: Connection, start: int) -> list[asyncpg.Record]:
     return await conn.fetch(BALANCE_MISMATCHES, start)
 
 
-async def transfer_total_mismatches(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+async def transfer_total_mismatches(conn: Connection) -> list[asyncpg.Record]:
     return await conn.fetch(TRANSFER_TOTAL_MISMATCHES)
 
 
-async def inventory_mismatches(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+async def inventory_mismatches(conn: Connection) -> list[asyncpg.Record]:
     return await conn.fetch(INVENTORY_MISMATCHES)
 
 
-async def totals(conn: asyncpg.Connection) -> asyncpg.Record:
-    return await conn.fetchrow(TOTALS)
+async def totals(conn: Connection) -> asyncpg.Record:
+    row = await conn.fetchrow(TOTALS)
+    if row is None:  # pragma: no cover - aggregates without GROUP BY return one row
+        raise RuntimeError("the audit totals returned no row")
+    return row

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-import asyncpg
+from shop.db.connections import Connection
 
 NEWEST = 2**63 - 1
 """Above every `seq`: the bound of the first page."""
@@ -59,7 +59,7 @@ class Movement:
 
 
 async def page(
-    conn: asyncpg.Connection, user_id: int, username: str, before: int, limit: int
+    conn: Connection, user_id: int, username: str, before: int, limit: int
 ) -> list[Movement] | None:
     """Up to `limit` movements with `seq` below `before`, newest first; None: no such employee."""
     rows = await conn.fetch(PAGE, user_id, username, before, limit)

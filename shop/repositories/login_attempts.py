@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
+from shop.db.connections import Connection
 
 RESERVE = "SELECT retry_after, name_charged FROM login_reserve($1, $2, $3, $4, $5, $6, $7, $8)"
 SETTLE = "SELECT login_settle($1, $2, $3, $4, $5)"
@@ -23,7 +23,7 @@ class Reserved:
 
 
 async def reserve(
-    conn: asyncpg.Connection,
+    conn: Connection,
     username: str,
     client: str,
     *,
@@ -34,7 +34,7 @@ async def reserve(
     name_max_failures: int,
     name_window_seconds: float,
 ) -> Reserved:
-    row: asyncpg.Record = await conn.fetchrow(
+    row = await conn.fetchrow(
         RESERVE,
         username,
         client,
@@ -45,11 +45,13 @@ async def reserve(
         name_max_failures,
         name_window_seconds,
     )
+    if row is None:  # pragma: no cover - login_reserve returns one row, always
+        raise RuntimeError("login_reserve returned no row")
     return Reserved(row["retry_after"], row["name_charged"])
 
 
 async def settle(
-    conn: asyncpg.Connection,
+    conn: Connection,
     username: str,
     client: str,
     *,

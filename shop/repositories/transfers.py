@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
 from shop.auth.tokens import Claims
 from shop.db import write_procedures
+from shop.db.connections import Connection
 from shop.db.write_procedures import Outcome
 
 TRANSFER = "CALL transfer_coins($1, $2, $3, $4)"
@@ -22,7 +21,7 @@ class TransferOutcome(Outcome):
 
 
 async def transfer(
-    conn: asyncpg.Connection, *, sender: Claims, receiver_name: str, amount: int
+    conn: Connection, *, sender: Claims, receiver_name: str, amount: int
 ) -> TransferOutcome:
     """Move the coins in one SERIALIZABLE transaction run by the procedure; one round trip."""
     row = await write_procedures.call(
@@ -36,7 +35,7 @@ async def transfer(
 
 
 async def transfer_in_transaction(
-    conn: asyncpg.Connection, *, sender: Claims, receiver_name: str, amount: int
+    conn: Connection, *, sender: Claims, receiver_name: str, amount: int
 ) -> TransferOutcome:
     """The same move inside the caller's SERIALIZABLE transaction (write_gate already taken).
 

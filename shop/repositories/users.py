@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
+from shop.db.connections import Connection
 
 FIND_CREDENTIALS = "SELECT id, username, password_hash FROM users WHERE username = $1"
 
@@ -32,24 +32,24 @@ class Credentials:
     password_hash: str
 
 
-async def find_credentials(conn: asyncpg.Connection, username: str) -> Credentials | None:
+async def find_credentials(conn: Connection, username: str) -> Credentials | None:
     row = await conn.fetchrow(FIND_CREDENTIALS, username)
     if row is None:
         return None
     return Credentials(row["id"], row["username"], row["password_hash"])
 
 
-async def lookalike_exists(conn: asyncpg.Connection, username: str, skeleton: str) -> bool:
+async def lookalike_exists(conn: Connection, username: str, skeleton: str) -> bool:
     return bool(await conn.fetchval(LOOKALIKE_EXISTS, skeleton, username))
 
 
-async def lock_skeleton(conn: asyncpg.Connection, skeleton: str) -> None:
+async def lock_skeleton(conn: Connection, skeleton: str) -> None:
     """Wait for the skeleton's turn until the caller's transaction ends."""
     await conn.execute(LOCK_SKELETON, skeleton)
 
 
 async def create(
-    conn: asyncpg.Connection, username: str, skeleton: str, password_hash: str, balance: int
+    conn: Connection, username: str, skeleton: str, password_hash: str, balance: int
 ) -> int | None:
     """Insert the employee and return the new id; None when the name exists."""
     user_id: int | None = await conn.fetchval(CREATE, username, password_hash, balance, skeleton)

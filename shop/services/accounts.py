@@ -21,6 +21,7 @@ from shop.auth.hash_queue import AdmittedHasher, HashingBusy
 from shop.auth.throttle import ThrottlePolicy
 from shop.auth.tokens import TokenCodec
 from shop.catalog import STARTING_BALANCE
+from shop.db.connections import Connection
 from shop.errors import (
     InvalidCredentialsError,
     InvalidUsernameError,
@@ -98,7 +99,7 @@ class Accounts:
             raise InvalidUsernameError(f"username: {exc}") from None
         return name, usernames.skeleton(name)
 
-    async def _may_register(self, conn: asyncpg.Connection, name: str, skeleton: str) -> None:
+    async def _may_register(self, conn: Connection, name: str, skeleton: str) -> None:
         """Refuse before bcrypt what registration would refuse after it."""
         if self.directory is not None and not await self.directory.allows(conn, name):
             raise NotInDirectoryError

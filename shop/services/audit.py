@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import asyncpg
-
 from shop.catalog import STARTING_BALANCE
+from shop.db.connections import Connection
 from shop.repositories import audit as checks
 
 SHOWN = 20
@@ -36,7 +35,7 @@ class AuditReport:
         return "\n".join(lines)
 
 
-async def run_audit(conn: asyncpg.Connection) -> AuditReport:
+async def run_audit(conn: Connection) -> AuditReport:
     """Check every invariant inside one read-only SERIALIZABLE DEFERRABLE snapshot.
 
     DEFERRABLE waits for a snapshot that no concurrent transaction can invalidate, so the

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import functools
 
-import asyncpg
-
 from shop import idempotency
 from shop.auth.tokens import Claims
 from shop.catalog import PRICES, price_of
+from shop.db.connections import Connection
 from shop.db.request_connection import RequestConnection
 from shop.db.retry import retry_serializable
 from shop.db.write_procedures import require_applied
@@ -40,7 +39,7 @@ async def buy(
     conn = await connection.get()
     if key is not None:
 
-        async def work(conn: asyncpg.Connection) -> Answer:
+        async def work(conn: Connection) -> Answer:
             outcome = await purchases.purchase_in_transaction(
                 conn, buyer=buyer, item=item, price=price
             )

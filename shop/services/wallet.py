@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import time
 
-import asyncpg
-
 from shop import idempotency
 from shop.auth.tokens import Claims
+from shop.db.connections import Connection
 from shop.db.request_connection import RequestConnection
 from shop.db.retry import retry_serializable
 from shop.db.write_procedures import require_applied
@@ -41,7 +40,7 @@ async def send_coins(
     conn = await connection.get()
     if key is not None:
 
-        async def work(conn: asyncpg.Connection) -> Answer:
+        async def work(conn: Connection) -> Answer:
             outcome = await transfers.transfer_in_transaction(
                 conn, sender=sender, receiver_name=to_user, amount=amount
             )
