@@ -138,9 +138,10 @@ else
   start_throwaway_cluster
 fi
 
-log "ruff check and ruff format --check"
+log "ruff check, ruff format --check and mypy"
 "$python" -m ruff check .
 "$python" -m ruff format --check .
+"$python" -m mypy shop
 
 set +e
 "$python" -m pytest "$@"
