@@ -177,3 +177,31 @@ class HistoryResponse(BaseModel):
 
     entries: list[HistoryEntry]
     next: str | None
+
+
+OperatorRole = Literal["treasurer", "operator", "admin"]
+
+
+class MeResponse(BaseModel):
+    """GET /api/me: who the caller is and which roles they hold."""
+
+    username: str
+    roles: list[OperatorRole]
+
+
+class RoleRequest(_Request):
+    """POST /api/admin/roles."""
+
+    username: Username
+    role: OperatorRole
+
+
+class RoleHolding(BaseModel):
+    username: str
+    role: OperatorRole
+
+
+class RolesResponse(BaseModel):
+    """GET /api/admin/roles: every role held, by employee name."""
+
+    roles: list[RoleHolding]

@@ -27,6 +27,7 @@ TABLES = frozenset(
         "login_attempts",
         "employee_directory",
         "idempotency_keys",
+        "roles",
     }
 )
 """Every table the migrations create."""
