@@ -9,6 +9,7 @@ import sys
 import asyncpg
 from pydantic import ValidationError
 
+from shop import worker
 from shop.auth.directory import parse_names
 from shop.config import Settings
 from shop.db import embedded, migrate
@@ -114,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         description=SERVE_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    commands.add_parser(
+        "worker",
+        help="apply grants to everyone in batches; remove expired keys and login attempts",
+    )
     migrate_cmd = commands.add_parser("migrate", help="apply pending migrations")
     migrate_cmd.add_argument(
         "--rollback", type=int, metavar="N", default=0, help="roll back the last N instead"
@@ -148,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if settings.database_url is None:  # an embedded database may be new: give it the schema
         migrate.apply(dsn)
+    if args.command == "worker":
+        return worker.run(settings, dsn)
     if args.command == "employees":
         names = read_directory_file(args.file)
         return 1 if names is None else asyncio.run(import_employees(dsn, names))

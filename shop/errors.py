@@ -60,6 +60,19 @@ class LastAdminError(ShopError):
         )
 
 
+class UnknownGrantError(ShopError):
+    def __init__(self, grant_id: str) -> None:
+        super().__init__(f"no grant {grant_id[:40]!r}")
+
+
+class IdempotencyKeyRequiredError(ShopError):
+    def __init__(self) -> None:
+        super().__init__(
+            "this write needs an Idempotency-Key header (1-255 printable ASCII characters,"
+            " no spaces); nothing was changed"
+        )
+
+
 class UnauthorizedError(ShopError):
     """Missing, malformed, forged or expired token, or a token of an unknown employee."""
 

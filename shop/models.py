@@ -10,7 +10,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
 MAX_AMOUNT = 2**31 - 1
 """Largest amount a transfer may name: the largest 32-bit integer, far inside the bigint balance
@@ -205,3 +213,41 @@ class RolesResponse(BaseModel):
     """GET /api/admin/roles: every role held, by employee name."""
 
     roles: list[RoleHolding]
+
+
+def _distinct(names: list[str]) -> list[str]:
+    if len(set(names)) != len(names):
+        raise ValueError("must name each employee once")
+    return names
+
+
+Reason = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+
+
+class GrantRequest(_Request):
+    """POST /api/admin/grants: `toUsers` (all or nothing) or `toAll`, never both."""
+
+    amount: int = Field(ge=1, le=1_000_000)
+    reason: Reason
+    to_users: (
+        Annotated[list[Username], Field(min_length=1, max_length=1000), AfterValidator(_distinct)]
+        | None
+    ) = Field(default=None, alias="toUsers")
+    to_all: Literal[True] | None = Field(default=None, alias="toAll")
+
+    @model_validator(mode="after")
+    def _one_audience(self) -> Self:
+        if (self.to_users is None) == (self.to_all is None):
+            raise ValueError("give either toUsers or toAll: true")
+        return self
+
+
+class GrantResponse(BaseModel):
+    """A grant and its progress (POST /api/admin/grants, GET /api/admin/grants/{id})."""
+
+    id: str
+    amount: int
+    reason: str
+    status: Literal["running", "done"]
+    recipients: int
+    granted: int

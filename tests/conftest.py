@@ -28,6 +28,8 @@ TABLES = frozenset(
         "employee_directory",
         "idempotency_keys",
         "roles",
+        "grants",
+        "grant_credits",
     }
 )
 """Every table the migrations create."""

@@ -26,6 +26,8 @@ STATUS: dict[type[errors.ShopError], int] = {
     errors.UnknownEmployeeError: 400,
     errors.UnknownRoleError: 400,
     errors.LastAdminError: 400,
+    errors.UnknownGrantError: 400,  # the contract has no 404 here
+    errors.IdempotencyKeyRequiredError: 400,
     errors.InvalidUsernameError: 400,
     errors.LookalikeUsernameError: 400,
     errors.LoginBusyError: 500,  # the contract has no 429 or 503; with Retry-After

@@ -72,7 +72,25 @@ async def give_target_operator(scene: Scene) -> None:
     )
 
 
+async def make_grant(scene: Scene) -> None:
+    grant_id = await scene.db.fetchval(
+        "INSERT INTO grants (granted_by, amount, reason, to_all, recipients)"
+        " SELECT id, 5, 'prepared', false, 0 FROM users WHERE username = $1 RETURNING id",
+        scene.target,
+    )
+    scene.values["grant"] = str(grant_id)
+
+
 ADMIN_ROUTES: list[AdminRoute] = [
+    AdminRoute(
+        "POST",
+        "/api/admin/grants",
+        "treasurer",
+        200,
+        body=lambda scene: {"amount": 5, "reason": "thanks", "toUsers": [scene.target]},
+        idempotency_key=True,
+    ),
+    AdminRoute("GET", "/api/admin/grants/{grant}", "treasurer", 200, prepare=make_grant),
     AdminRoute("GET", "/api/admin/roles", "admin", 200),
     AdminRoute(
         "POST",
