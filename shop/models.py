@@ -57,9 +57,16 @@ class AuthRequest(_Request):
     password: Password
 
 
+MESSAGE_MAX_LENGTH = 200
+
+Message = Annotated[str, Field(max_length=MESSAGE_MAX_LENGTH), AfterValidator(_printable)]
+
+
 class SendCoinRequest(_Request):
     to_user: Username = Field(alias="toUser")
     amount: int = Field(ge=1, le=MAX_AMOUNT)
+    message: Message | None = None
+    """Seen by the sender and the receiver only (/api/history); "" is no message."""
 
 
 class AuthResponse(BaseModel):
@@ -178,6 +185,8 @@ class HistoryEntry(BaseModel):
     item: str | None
     amount: int = Field(ge=1)
     at: Annotated[datetime, PlainSerializer(_utc_seconds, return_type=str)]
+    message: str | None = None
+    """A transfer's message, shown to its two parties only; None for none or a purchase."""
 
 
 class HistoryResponse(BaseModel):

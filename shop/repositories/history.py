@@ -23,19 +23,19 @@ NEWEST = 2**63 - 1
 PAGE = """
 SELECT m.kind, m.id, m.seq,
        (SELECT c.username FROM users c WHERE c.id = m.other) AS counterparty,
-       m.item, m.amount, m.created_at
+       m.item, m.amount, m.created_at, m.message
 FROM users me
 LEFT JOIN LATERAL (
     (SELECT 'sent' AS kind, t.id, t.seq, t.receiver_id AS other, NULL::text AS item,
-            t.amount, t.created_at
+            t.amount, t.created_at, t.message
      FROM transfers t WHERE t.sender_id = me.id AND t.seq < $3
      ORDER BY t.seq DESC LIMIT $4)
     UNION ALL
-    (SELECT 'received', t.id, t.seq, t.sender_id, NULL, t.amount, t.created_at
+    (SELECT 'received', t.id, t.seq, t.sender_id, NULL, t.amount, t.created_at, t.message
      FROM transfers t WHERE t.receiver_id = me.id AND t.seq < $3
      ORDER BY t.seq DESC LIMIT $4)
     UNION ALL
-    (SELECT 'purchase', p.id, p.seq, NULL, p.item, p.price, p.created_at
+    (SELECT 'purchase', p.id, p.seq, NULL, p.item, p.price, p.created_at, NULL
      FROM purchases p WHERE p.user_id = me.id AND p.seq < $3
      ORDER BY p.seq DESC LIMIT $4)
     ORDER BY seq DESC LIMIT $4
@@ -56,6 +56,7 @@ class Movement:
     item: str | None
     amount: int
     created_at: datetime
+    message: str | None  # a transfer's, seen by its sender and receiver only
 
 
 async def page(

@@ -38,11 +38,14 @@ async def send_coins(
     amount: int,
     attempts: int,
     key: str | None = None,
+    message: str | None = None,
 ) -> Answer:
-    """Move `amount` coins from the caller to `to_user`, all or nothing.
+    """Move `amount` coins from the caller to `to_user`, all or nothing, with an optional
+    message that only the two of them see (an empty one is none).
 
     With an Idempotency-Key, at most once for that key (services/idempotency.py).
     """
+    message = message or None
     if to_user == sender.username:  # refused before a pooled connection is taken
         raise SelfTransferError
     conn = await connection.get()
@@ -50,12 +53,14 @@ async def send_coins(
 
         async def work(conn: asyncpg.Connection) -> Answer:
             outcome = await transfers.transfer_in_transaction(
-                conn, sender=sender, receiver_name=to_user, amount=amount
+                conn, sender=sender, receiver_name=to_user, amount=amount, message=message
             )
             transfer_applied(outcome, to_user, amount)
             return SENT
 
-        request = {"toUser": to_user, "amount": amount}
+        request: dict[str, object] = {"toUser": to_user, "amount": amount}
+        if message is not None:  # so keys stored before messages existed keep their digest
+            request["message"] = message
         return await idempotency.run_once(
             conn,
             caller_id=sender.user_id,
@@ -65,7 +70,9 @@ async def send_coins(
             attempts=attempts,
         )
     outcome = await retry_serializable(
-        lambda: transfers.transfer(conn, sender=sender, receiver_name=to_user, amount=amount),
+        lambda: transfers.transfer(
+            conn, sender=sender, receiver_name=to_user, amount=amount, message=message
+        ),
         attempts=attempts,
     )
     transfer_applied(outcome, to_user, amount)
@@ -130,6 +137,7 @@ async def movements(
                 item=row.item,
                 amount=row.amount,
                 at=row.created_at,
+                message=row.message,
             )
             for row in shown
         ],
