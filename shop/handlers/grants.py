@@ -11,11 +11,17 @@ from shop.services import grants, idempotency
 
 routes = web.RouteTableDef()
 
+GRANT_MAX_BODY_BYTES = 1024 * 1024
+"""Room for 1000 names of 64 characters, however they are spelt in JSON (the shop's other
+bodies stop at MAX_BODY_BYTES, 16 KiB by default)."""
+
 
 @routes.post("/api/admin/grants")
 async def give(request: web.Request) -> web.Response:
     key = idempotency.parse_key(request.headers.getall(idempotency.HEADER, ()))
-    body = GrantRequest.model_validate_json(await request.read())
+    limit = max(GRANT_MAX_BODY_BYTES, request.app[SETTINGS].max_body_bytes)
+    whole = request.clone(client_max_size=limit)
+    body = GrantRequest.model_validate_json(await whole.read())
     answer = await grants.give(
         request[CONN],
         request[USER],
@@ -26,6 +32,7 @@ async def give(request: web.Request) -> web.Response:
     return stored_response(answer.status, answer.body, replayed=answer.replayed)
 
 
-@routes.get("/api/admin/grants/{id}")
+# Any characters, so that an odd id is answered "no grant", not "no such endpoint".
+@routes.get(r"/api/admin/grants/{id:[\s\S]*}")
 async def progress(request: web.Request) -> web.Response:
     return json_text(await grants.progress(request[CONN], request[USER], request.match_info["id"]))

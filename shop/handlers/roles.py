@@ -34,8 +34,11 @@ async def give_role(request: web.Request) -> web.Response:
     return ok()
 
 
-@routes.delete("/api/admin/roles/{username}/{role}")
+# /{username}/{role}, matched as one tail so that a name with odd characters, or a slash, is
+# answered "does not exist" rather than "no such endpoint"; roles have no slash.
+@routes.delete(r"/api/admin/roles/{target:[\s\S]*}")
 async def take_role(request: web.Request) -> web.Response:
-    role = roles.parse_role(request.match_info["role"])
-    await roles.take(await request[CONN].get(), request[USER], request.match_info["username"], role)
+    username, _, role_name = request.match_info["target"].rpartition("/")
+    role = roles.parse_role(role_name)
+    await roles.take(await request[CONN].get(), request[USER], username, role)
     return ok()

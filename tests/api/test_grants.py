@@ -162,3 +162,22 @@ async def test_an_unknown_grant_is_400(
     response = await client.http.get(f"/api/admin/grants/{grant_id}", headers=bearer(boss.token))
 
     await expect(response, 400)
+
+
+async def test_a_named_grant_to_1000_long_names_fits_in_one_request(
+    client: ShopClient, db: asyncpg.Connection, make_employee: MakeEmployee
+) -> None:
+    boss = await treasurer(db, make_employee)
+    names = [f"{n:04d}".ljust(64, "x") for n in range(1000)]
+    await db.execute(
+        "INSERT INTO users (username, password_hash, balance, username_skeleton)"
+        " SELECT n, 'x', 1000, n FROM unnest($1::text[]) n",
+        names,
+    )
+
+    answer = await expect(
+        await post_grant(client, boss.token, {"amount": 3, "reason": "all", "toUsers": names}), 200
+    )
+
+    assert (answer["recipients"], answer["granted"]) == (1000, 1000)
+    assert await db.fetchval("SELECT count(*) FROM users WHERE balance = 1003") == 1000
