@@ -114,6 +114,7 @@ export function buy(item, idempotencyKey) {
   return call('GET', `/api/buy/${encodeURIComponent(item)}`, { idempotencyKey });
 }
 
-export function sendCoin(toUser, amount, idempotencyKey) {
-  return call('POST', '/api/sendCoin', { body: { toUser, amount }, idempotencyKey });
+export function sendCoin(toUser, amount, idempotencyKey, message = '') {
+  const body = message ? { toUser, amount, message } : { toUser, amount };
+  return call('POST', '/api/sendCoin', { body, idempotencyKey });
 }

@@ -19,7 +19,10 @@ function row(entry) {
   const when = h('time', { datetime: entry.at }, new Date(entry.at).toLocaleString());
   return h('tr', {},
     h('td', {}, when),
-    h('td', {}, what(entry)),
+    // The message is a text node (h appends strings as text), never parsed as markup.
+    entry.message
+      ? h('td', {}, what(entry), h('span', { class: 'message' }, entry.message))
+      : h('td', {}, what(entry)),
     h('td', { class: `num ${incoming ? 'plus' : 'minus'}` }, `${incoming ? '+' : '−'}${entry.amount}`));
 }
 
