@@ -177,16 +177,19 @@ def _utc_seconds(moment: datetime) -> str:
 
 
 class HistoryEntry(BaseModel):
-    """One ledger row as its employee sees it; `id` names the row ("transfer-7", "purchase-3")."""
+    """One ledger row as its employee sees it; `id` names the row ("transfer-7", "purchase-3",
+    "grant-2")."""
 
     id: str
-    kind: Literal["sent", "received", "purchase"]
+    kind: Literal["sent", "received", "purchase", "grant"]
     counterparty: str | None
     item: str | None
     amount: int = Field(ge=1)
     at: Annotated[datetime, PlainSerializer(_utc_seconds, return_type=str)]
     message: str | None = None
     """A transfer's message, shown to its two parties only; None for none or a purchase."""
+    reason: str | None = None
+    """Why coins were granted (a grant's); None for the other kinds."""
 
 
 class HistoryResponse(BaseModel):

@@ -79,6 +79,14 @@ async def send_coins(
     return SENT
 
 
+ENTRY_PREFIX = {
+    "sent": "transfer",
+    "received": "transfer",
+    "purchase": "purchase",
+    "grant": "grant",
+}
+"""What a history entry's id names: the ledger row's table (a grant: the grant)."""
+
 SENT = Answer(200)
 """The contract's 200 without a body, for sendCoin and buy."""
 
@@ -131,13 +139,14 @@ async def movements(
     return HistoryResponse(
         entries=[
             HistoryEntry(
-                id=f"{'purchase' if row.kind == 'purchase' else 'transfer'}-{row.id}",
+                id=f"{ENTRY_PREFIX[row.kind]}-{row.id}",
                 kind=row.kind,
                 counterparty=row.counterparty,
                 item=row.item,
                 amount=row.amount,
                 at=row.created_at,
                 message=row.message,
+                reason=row.reason,
             )
             for row in shown
         ],

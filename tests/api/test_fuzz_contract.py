@@ -260,7 +260,9 @@ def test_served_contract_keeps_paths_methods_statuses_and_fields() -> None:
             "SendCoinRequest": ["amount", "message", "toUser"],
             "ItemsResponse": ["items"],
             "HistoryResponse": ["entries", "next"],
-            "HistoryEntry": ["amount", "at", "counterparty", "id", "item", "kind", "message"],
+            "HistoryEntry": [
+                *("amount", "at", "counterparty", "id", "item", "kind", "message", "reason")
+            ],
             "MeResponse": ["roles", "username"],
             "RoleRequest": ["role", "username"],
             "RolesResponse": ["roles"],

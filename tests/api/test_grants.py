@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from shop.models import HistoryResponse
 from tests.api.conftest import Employee, MakeEmployee
 from tests.helpers import ShopClient, bearer, expect
 
@@ -181,3 +182,27 @@ async def test_a_named_grant_to_1000_long_names_fits_in_one_request(
 
     assert (answer["recipients"], answer["granted"]) == (1000, 1000)
     assert await db.fetchval("SELECT count(*) FROM users WHERE balance = 1003") == 1000
+
+
+async def test_a_grant_is_a_movement_of_its_own_kind_in_the_recipients_history(
+    client: ShopClient, db: asyncpg.Connection, make_employee: MakeEmployee
+) -> None:
+    boss = await treasurer(db, make_employee)
+    alice, bob = await make_employee(), await make_employee()
+    await client.send_coin(bob.token, alice.username, 3)
+    body = {"amount": 40, "reason": "team shipped", "toUsers": [alice.username]}
+    grant = await expect(await post_grant(client, boss.token, body), 200)
+    await client.buy(alice.token, "pen")
+
+    page = await client.history(alice.token)
+    others = [await client.history(who.token) for who in (boss, bob)]
+
+    assert isinstance(page, HistoryResponse)
+    assert [(e.id, e.kind, e.amount, e.reason, e.counterparty) for e in page.entries] == [
+        (page.entries[0].id, "purchase", 10, None, None),
+        (f"grant-{grant['id']}", "grant", 40, "team shipped", None),
+        (page.entries[2].id, "received", 3, None, bob.username),
+    ]
+    for other in others:
+        assert isinstance(other, HistoryResponse)
+        assert all(e.kind != "grant" for e in other.entries)
