@@ -7,10 +7,12 @@ import os
 import subprocess
 import sys
 
+import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import NewPage
+from tests.web.conftest import DESKTOP, PHONE, NewPage
 from tests.web.shop_page import log_in, open_view, table_rows
+from tests.web.test_accessibility import BLOCKING, axe_violations
 
 
 def shop_roles(database_url: str, *args: str) -> None:
@@ -101,3 +103,33 @@ def test_an_admin_gives_a_role_and_takes_it_and_the_holder_loses_it_at_once(
     expect(helper.locator("#grant-error")).to_have_text(answer.value.json()["errors"])
     open_view(helper, "Shop")
     expect(tab(helper, "Grants")).to_be_hidden()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375px", "1280px"])
+def test_the_operator_sections_have_no_serious_accessibility_violations_and_fit(
+    new_page: NewPage, username: str, database_url: str, viewport: dict[str, int]
+) -> None:
+    page = new_page(viewport)
+    log_in(page, username)
+    shop_roles(database_url, "add", username, "admin")
+    open_view(page, "Shop")
+    blocking: dict[str, list[str]] = {}
+
+    for view in ("Grants", "Roles"):
+        open_view(page, view)
+        if view == "Grants":  # the confirmation step shown too
+            page.get_by_label("Everyone").check()
+            page.get_by_label("Coins each").fill("1")
+            page.get_by_label("Reason").fill("a11y")
+            page.get_by_role("button", name="Review grant").click()
+            expect(page.get_by_role("button", name="Confirm grant")).to_be_visible()
+        else:
+            expect(page.locator("#roles-table tbody tr").first).to_be_visible()
+        blocking[view] = [
+            f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+            for v in axe_violations(page)
+            if v["impact"] in BLOCKING
+        ]
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+    assert blocking == {"Grants": [], "Roles": []}
