@@ -46,7 +46,7 @@ def test_a_treasurer_grants_coins_and_the_colleague_sees_them_with_the_reason(
     expect(tab(boss, "Roles")).to_be_hidden()
     expect(tab(staff, "Grants")).to_be_hidden()
     open_view(boss, "Grants")
-    boss.get_by_label("Recipients").fill(colleague)
+    boss.get_by_label("Grant to").fill(colleague)
     boss.get_by_label("Coins each").fill("25")
     boss.get_by_label("Reason").fill("shipped <b>it</b>")
     boss.get_by_role("button", name="Review grant").click()
@@ -93,7 +93,7 @@ def test_an_admin_gives_a_role_and_takes_it_and_the_holder_loses_it_at_once(
     expect(helper_rows).to_have_count(0)
 
     # The tab still open on the helper's screen: the server refuses at the next request.
-    helper.get_by_label("Recipients").fill(username)
+    helper.get_by_label("Grant to").fill(username)
     helper.get_by_label("Coins each").fill("5")
     helper.get_by_label("Reason").fill("late")
     helper.get_by_role("button", name="Review grant").click()
