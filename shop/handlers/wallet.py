@@ -38,5 +38,6 @@ async def send_coin(request: web.Request) -> web.Response:
         amount=body.amount,
         attempts=request.app[SETTINGS].tx_attempts,
         key=key,
+        message=body.message,
     )
     return stored_response(answer.status, answer.body, replayed=answer.replayed)

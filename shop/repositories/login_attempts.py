@@ -62,3 +62,28 @@ async def settle(
     """Refund a reserved attempt: it logged in (`success`) or never reached bcrypt."""
     outcome = "success" if success else "cancelled"
     await conn.execute(SETTLE, username, client, outcome, name_charged, max_failures)
+
+
+# Rows that say nothing login_reserve would not assume of a missing row: no success to
+# remember, no block in force, and failures it would forget (a client row quiet for `quiet`
+# seconds; a name row whose window has passed). Locked rows are skipped: an attempt is using
+# them. One short statement per batch.
+DELETE_FORGOTTEN = """
+DELETE FROM login_attempts a
+USING (SELECT username, client FROM login_attempts
+       WHERE last_success IS NULL
+         AND (blocked_until IS NULL OR blocked_until <= now())
+         AND CASE WHEN client = '' THEN window_start + make_interval(secs => $2)
+                  ELSE last_attempt + make_interval(secs => $1) END <= now()
+       LIMIT $3
+       FOR UPDATE SKIP LOCKED) old
+WHERE a.username = old.username AND a.client = old.client
+"""
+
+
+async def delete_forgotten(
+    conn: asyncpg.Connection, *, quiet_seconds: float, name_window_seconds: float, limit: int
+) -> int:
+    """Delete up to `limit` rows that no longer change any decision; how many went."""
+    status = await conn.execute(DELETE_FORGOTTEN, quiet_seconds, name_window_seconds, limit)
+    return int(status.rsplit(" ", 1)[1])

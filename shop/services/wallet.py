@@ -30,11 +30,14 @@ async def send_coins(
     amount: int,
     attempts: int,
     key: str | None = None,
+    message: str | None = None,
 ) -> Answer:
-    """Move `amount` coins from the caller to `to_user`, all or nothing.
+    """Move `amount` coins from the caller to `to_user`, all or nothing, with an optional
+    message that only the two of them see (an empty one is none).
 
     With an Idempotency-Key, at most once for that key (shop/idempotency.py).
     """
+    message = message or None
     if to_user == sender.username:  # refused before a pooled connection is taken
         raise SelfTransferError
     conn = await connection.get()
@@ -42,12 +45,14 @@ async def send_coins(
 
         async def work(conn: Connection) -> Answer:
             outcome = await transfers.transfer_in_transaction(
-                conn, sender=sender, receiver_name=to_user, amount=amount
+                conn, sender=sender, receiver_name=to_user, amount=amount, message=message
             )
             transfer_applied(outcome, to_user, amount)
             return SENT
 
-        request = {"toUser": to_user, "amount": amount}
+        request: dict[str, object] = {"toUser": to_user, "amount": amount}
+        if message is not None:  # so keys stored before messages existed keep their digest
+            request["message"] = message
         return await idempotency.run_once(
             conn,
             caller_id=sender.user_id,
@@ -57,11 +62,22 @@ async def send_coins(
             attempts=attempts,
         )
     outcome = await retry_serializable(
-        lambda: transfers.transfer(conn, sender=sender, receiver_name=to_user, amount=amount),
+        lambda: transfers.transfer(
+            conn, sender=sender, receiver_name=to_user, amount=amount, message=message
+        ),
         attempts=attempts,
     )
     transfer_applied(outcome, to_user, amount)
     return SENT
+
+
+ENTRY_PREFIX = {
+    "sent": "transfer",
+    "received": "transfer",
+    "purchase": "purchase",
+    "grant": "grant",
+}
+"""What a history entry's id names: the ledger row's table (a grant: the grant)."""
 
 
 def transfer_applied(outcome: transfers.TransferOutcome, to_user: str, amount: int) -> None:
@@ -154,12 +170,14 @@ async def movements(
     return HistoryResponse(
         entries=[
             HistoryEntry(
-                id=f"{'purchase' if row.kind == 'purchase' else 'transfer'}-{row.id}",
+                id=f"{ENTRY_PREFIX[row.kind]}-{row.id}",
                 kind=row.kind,
                 counterparty=row.counterparty,
                 item=row.item,
                 amount=row.amount,
                 at=row.created_at,
+                message=row.message,
+                reason=row.reason,
             )
             for row in shown
         ],
