@@ -18,6 +18,7 @@ import asyncpg
 
 from shop.auth.throttle import ThrottlePolicy
 from shop.config import Settings
+from shop.db.connections import Connection
 from shop.db.failures import UNAVAILABLE
 from shop.db.pool import wait_for_database
 from shop.db.retry import RETRYABLE
@@ -60,7 +61,7 @@ async def _run(settings: Settings, dsn: str) -> int:
     return 0
 
 
-async def _work(conn: asyncpg.Connection, settings: Settings, stop: asyncio.Event) -> None:
+async def _work(conn: Connection, settings: Settings, stop: asyncio.Event) -> None:
     policy = ThrottlePolicy.from_settings(settings)
     next_cleanup = 0.0
     while not stop.is_set():

@@ -23,7 +23,11 @@ async def me(request: web.Request) -> web.Response:
 @routes.get("/api/admin/roles")
 async def list_roles(request: web.Request) -> web.Response:
     holdings = await roles.everyone(await request[CONN].get(), request[USER])
-    body = RolesResponse(roles=[RoleHolding(username=h.username, role=h.role) for h in holdings])
+    body = RolesResponse(
+        roles=[
+            RoleHolding.model_validate({"username": h.username, "role": h.role}) for h in holdings
+        ]
+    )
     return json_text(body.model_dump_json())
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
+from shop.db.connections import Connection
 
 CREATE = """
 INSERT INTO grants (granted_by, amount, reason, to_all, recipients, up_to)
@@ -100,7 +100,7 @@ class Batch:
 
 
 async def create(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     granted_by: int,
     amount: int,
@@ -109,55 +109,60 @@ async def create(
     recipients: int,
     up_to: int = 0,
 ) -> int:
-    return await conn.fetchval(CREATE, granted_by, amount, reason, to_all, recipients, up_to)
+    grant_id: int = await conn.fetchval(
+        CREATE, granted_by, amount, reason, to_all, recipients, up_to
+    )
+    return grant_id
 
 
-async def find_employees(conn: asyncpg.Connection, names: list[str]) -> dict[str, int]:
+async def find_employees(conn: Connection, names: list[str]) -> dict[str, int]:
     """The ids of those of `names` that exist, by name."""
     return {row["username"]: row["id"] for row in await conn.fetch(FIND_EMPLOYEES, names)}
 
 
-async def lock_accounts(conn: asyncpg.Connection, user_ids: list[int]) -> None:
+async def lock_accounts(conn: Connection, user_ids: list[int]) -> None:
     """The accounts' advisory locks for this transaction, or 40001 if a writer holds one."""
     await conn.execute(LOCK_ACCOUNTS, user_ids)
 
 
-async def everyone(conn: asyncpg.Connection) -> tuple[int, int]:
+async def everyone(conn: Connection) -> tuple[int, int]:
     """How many employees exist, and the highest id among them."""
     row = await conn.fetchrow(EVERYONE)
+    if row is None:  # pragma: no cover - aggregates without GROUP BY return one row
+        raise RuntimeError("counting the employees returned no row")
     return row["recipients"], row["up_to"]
 
 
-async def credit_named(
-    conn: asyncpg.Connection, grant_id: int, user_ids: list[int], amount: int
-) -> None:
+async def credit_named(conn: Connection, grant_id: int, user_ids: list[int], amount: int) -> None:
     await conn.execute(CREDIT_NAMED, grant_id, user_ids, amount)
     await conn.execute(MARK_DONE, grant_id, len(user_ids))
 
 
-async def find(conn: asyncpg.Connection, grant_id: int) -> GrantState | None:
+async def find(conn: Connection, grant_id: int) -> GrantState | None:
     row = await conn.fetchrow(FIND, grant_id)
     return None if row is None else GrantState(*row)
 
 
-async def next_running(conn: asyncpg.Connection) -> Running | None:
+async def next_running(conn: Connection) -> Running | None:
     row = await conn.fetchrow(NEXT_RUNNING)
     return None if row is None else Running(*row)
 
 
-async def hold_write_gate(conn: asyncpg.Connection) -> None:
+async def hold_write_gate(conn: Connection) -> None:
     """As a write procedure holds it (migration 0011), until the transaction ends."""
     await conn.execute(HOLD_WRITE_GATE)
 
 
-async def credit_batch(conn: asyncpg.Connection, grant: Running, size: int) -> Batch:
+async def credit_batch(conn: Connection, grant: Running, size: int) -> Batch:
     row = await conn.fetchrow(
         CREDIT_BATCH, grant.id, grant.next_after, grant.up_to, grant.amount, size
     )
+    if row is None:  # pragma: no cover - the batch statement returns one row, always
+        raise RuntimeError("a grant batch returned no row")
     return Batch(row["last"], row["credited"])
 
 
 async def advance(
-    conn: asyncpg.Connection, grant_id: int, next_after: int, credited: int, *, done: bool
+    conn: Connection, grant_id: int, next_after: int, credited: int, *, done: bool
 ) -> None:
     await conn.execute(ADVANCE, grant_id, next_after, credited, done)

@@ -82,7 +82,7 @@ WHERE a.username = old.username AND a.client = old.client
 
 
 async def delete_forgotten(
-    conn: asyncpg.Connection, *, quiet_seconds: float, name_window_seconds: float, limit: int
+    conn: Connection, *, quiet_seconds: float, name_window_seconds: float, limit: int
 ) -> int:
     """Delete up to `limit` rows that no longer change any decision; how many went."""
     status = await conn.execute(DELETE_FORGOTTEN, quiet_seconds, name_window_seconds, limit)

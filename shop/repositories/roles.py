@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
+from shop.db.connections import Connection
 
 # The caller's roles, found by id and name (both from the token), so a token of an employee
 # who no longer exists holds none.
@@ -45,32 +45,31 @@ class Holding:
     role: str
 
 
-async def held_by(conn: asyncpg.Connection, user_id: int, username: str) -> list[str]:
+async def held_by(conn: Connection, user_id: int, username: str) -> list[str]:
     return [row["role"] for row in await conn.fetch(HELD_BY, user_id, username)]
 
 
-async def holds_any(
-    conn: asyncpg.Connection, user_id: int, username: str, roles: list[str]
-) -> bool:
+async def holds_any(conn: Connection, user_id: int, username: str, roles: list[str]) -> bool:
     return bool(await conn.fetchval(HOLDS_ANY, user_id, username, roles))
 
 
-async def everyone(conn: asyncpg.Connection) -> list[Holding]:
+async def everyone(conn: Connection) -> list[Holding]:
     return [Holding(row["username"], row["role"]) for row in await conn.fetch(EVERYONE)]
 
 
-async def find_employee(conn: asyncpg.Connection, username: str) -> int | None:
-    return await conn.fetchval(FIND_EMPLOYEE, username)
+async def find_employee(conn: Connection, username: str) -> int | None:
+    user_id: int | None = await conn.fetchval(FIND_EMPLOYEE, username)
+    return user_id
 
 
-async def give(conn: asyncpg.Connection, user_id: int, role: str) -> None:
+async def give(conn: Connection, user_id: int, role: str) -> None:
     await conn.execute(GIVE, user_id, role)
 
 
-async def lock_admins(conn: asyncpg.Connection) -> list[int]:
+async def lock_admins(conn: Connection) -> list[int]:
     """The ids of every admin, their rows locked until the caller's transaction ends."""
     return [row["user_id"] for row in await conn.fetch(LOCK_ADMINS)]
 
 
-async def take(conn: asyncpg.Connection, user_id: int, role: str) -> None:
+async def take(conn: Connection, user_id: int, role: str) -> None:
     await conn.execute(TAKE, user_id, role)

@@ -8,10 +8,9 @@ and a balance is raised only with the insertion of its credit, in the same trans
 
 from __future__ import annotations
 
-import asyncpg
-
 from shop import idempotency
 from shop.auth.tokens import Claims
+from shop.db.connections import Connection
 from shop.db.request_connection import RequestConnection
 from shop.errors import IdempotencyKeyRequiredError, UnknownEmployeeError, UnknownGrantError
 from shop.idempotency import Answer
@@ -51,7 +50,7 @@ async def give(
         raise IdempotencyKeyRequiredError
     conn = await roles.authorize(connection, caller, TREASURER)
 
-    async def work(conn: asyncpg.Connection) -> Answer:
+    async def work(conn: Connection) -> Answer:
         if request.to_users is None:
             return await _accept_for_everyone(conn, caller, request)
         return await _apply_named(conn, caller, request, request.to_users)
@@ -67,7 +66,7 @@ async def give(
 
 
 async def _apply_named(
-    conn: asyncpg.Connection, caller: Claims, request: GrantRequest, names: list[str]
+    conn: Connection, caller: Claims, request: GrantRequest, names: list[str]
 ) -> Answer:
     found = await grants.find_employees(conn, names)
     for name in names:
@@ -88,9 +87,7 @@ async def _apply_named(
     return Answer(200, render(state))
 
 
-async def _accept_for_everyone(
-    conn: asyncpg.Connection, caller: Claims, request: GrantRequest
-) -> Answer:
+async def _accept_for_everyone(conn: Connection, caller: Claims, request: GrantRequest) -> Answer:
     recipients, up_to = await grants.everyone(conn)
     grant_id = await grants.create(
         conn,
@@ -117,7 +114,7 @@ async def progress(connection: RequestConnection, caller: Claims, grant_id: str)
     return render(state)
 
 
-async def apply_batch(conn: asyncpg.Connection, size: int) -> int | None:
+async def apply_batch(conn: Connection, size: int) -> int | None:
     """Credit the next `size` employees of the oldest running grant to all, in one
     transaction; the grant's id, or None when no grant is running.
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import asyncpg
-
 from shop.auth.throttle import ThrottlePolicy
+from shop.db.connections import Connection
 from shop.idempotency import RETENTION
 from shop.repositories import idempotency_keys, login_attempts
 
@@ -23,7 +22,7 @@ class Removed:
 
 
 async def remove_expired(
-    conn: asyncpg.Connection, policy: ThrottlePolicy, *, batch: int = BATCH
+    conn: Connection, policy: ThrottlePolicy, *, batch: int = BATCH
 ) -> Removed:
     """Delete, batch by batch, everything that has expired by now."""
     before = datetime.now(UTC) - RETENTION

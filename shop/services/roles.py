@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-import asyncpg
-
 from shop.auth.tokens import Claims
+from shop.db.connections import Connection
 from shop.db.request_connection import RequestConnection
 from shop.errors import ForbiddenError, LastAdminError, UnknownEmployeeError, UnknownRoleError
 from shop.repositories import roles
@@ -31,7 +30,7 @@ def parse_role(text: str) -> Role:
     raise UnknownRoleError(text[:64])
 
 
-async def require_role(conn: asyncpg.Connection, caller: Claims, role: Role) -> None:
+async def require_role(conn: Connection, caller: Claims, role: Role) -> None:
     """Raise ForbiddenError unless the caller holds `role` or admin, as the database says now.
 
     Call it inside the transaction of the operation it guards where there is one.
@@ -40,9 +39,7 @@ async def require_role(conn: asyncpg.Connection, caller: Claims, role: Role) -> 
         raise ForbiddenError(role)
 
 
-async def authorize(
-    connection: RequestConnection, caller: Claims, role: Role
-) -> asyncpg.Connection:
+async def authorize(connection: RequestConnection, caller: Claims, role: Role) -> Connection:
     """The request's connection, once the caller is known to hold `role` (or admin)."""
     conn = await connection.get()
     await require_role(conn, caller, role)
@@ -54,14 +51,14 @@ async def held(connection: RequestConnection, caller: Claims) -> list[str]:
     return await roles.held_by(await connection.get(), caller.user_id, caller.username)
 
 
-async def everyone(conn: asyncpg.Connection, actor: Claims | None) -> list[Holding]:
+async def everyone(conn: Connection, actor: Claims | None) -> list[Holding]:
     """Every role held, by employee name; `actor` None: someone with database access."""
     if actor is not None:
         await require_role(conn, actor, ADMIN)
     return await roles.everyone(conn)
 
 
-async def give(conn: asyncpg.Connection, actor: Claims | None, username: str, role: Role) -> None:
+async def give(conn: Connection, actor: Claims | None, username: str, role: Role) -> None:
     """Let `username` hold `role`; holding it already is fine. `actor` None: the CLI."""
     async with conn.transaction():
         if actor is not None:
@@ -72,7 +69,7 @@ async def give(conn: asyncpg.Connection, actor: Claims | None, username: str, ro
         await roles.give(conn, user_id, role)
 
 
-async def take(conn: asyncpg.Connection, actor: Claims | None, username: str, role: Role) -> None:
+async def take(conn: Connection, actor: Claims | None, username: str, role: Role) -> None:
     """Take `role` from `username` (not holding it is fine), unless that leaves no admin.
 
     READ COMMITTED, with every admin row locked first: a second removal waits for the first
