@@ -10,6 +10,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from shop import worker
+from shop.auth import authority
 from shop.auth.directory import parse_names
 from shop.config import Settings
 from shop.db import embedded, migrate
@@ -90,7 +91,7 @@ async def manage_roles(dsn: str, action: str, username: str | None, role: str | 
             for holding in await roles_service.everyone(conn, None):
                 sys.stdout.write(f"{holding.username}\t{holding.role}\n")
             return 0
-        parsed = roles_service.parse_role(role or "")
+        parsed = authority.parse_role(role or "")
         username = username or ""
         if action == "add":
             await roles_service.give(conn, None, username, parsed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from shop.auth import authority
 from shop.http.responses import json_text, ok
 from shop.keys import CONN, USER
 from shop.models import MeResponse, RoleHolding, RoleRequest, RolesResponse
@@ -43,6 +44,6 @@ async def give_role(request: web.Request) -> web.Response:
 @routes.delete(r"/api/admin/roles/{target:[\s\S]*}")
 async def take_role(request: web.Request) -> web.Response:
     username, _, role_name = request.match_info["target"].rpartition("/")
-    role = roles.parse_role(role_name)
+    role = authority.parse_role(role_name)
     await roles.take(await request[CONN].get(), request[USER], username, role)
     return ok()

@@ -9,6 +9,7 @@ and a balance is raised only with the insertion of its credit, in the same trans
 from __future__ import annotations
 
 from shop import idempotency
+from shop.auth import authority
 from shop.auth.tokens import Claims
 from shop.db.connections import Connection
 from shop.db.request_connection import RequestConnection
@@ -17,9 +18,8 @@ from shop.idempotency import Answer
 from shop.models import GrantRequest, GrantResponse
 from shop.repositories import grants
 from shop.repositories.grants import GrantState
-from shop.services import roles
 
-TREASURER: roles.Role = "treasurer"
+TREASURER: authority.Role = "treasurer"
 
 
 def render(state: GrantState) -> str:
@@ -48,7 +48,7 @@ async def give(
     """
     if key is None:
         raise IdempotencyKeyRequiredError
-    conn = await roles.authorize(connection, caller, TREASURER)
+    conn = await authority.authorize(connection, caller, TREASURER)
 
     async def work(conn: Connection) -> Answer:
         if request.to_users is None:
@@ -105,7 +105,7 @@ async def _accept_for_everyone(conn: Connection, caller: Claims, request: GrantR
 
 async def progress(connection: RequestConnection, caller: Claims, grant_id: str) -> str:
     """One grant and how far it got, as JSON."""
-    conn = await roles.authorize(connection, caller, TREASURER)
+    conn = await authority.authorize(connection, caller, TREASURER)
     if not (grant_id.isascii() and grant_id.isdigit() and len(grant_id) <= 18):
         raise UnknownGrantError(grant_id)
     state = await grants.find(conn, int(grant_id))

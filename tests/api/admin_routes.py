@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from shop.services.roles import Role
+from shop.auth.authority import Role
 
 
 @dataclass

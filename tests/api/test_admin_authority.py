@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from shop.auth.authority import ROLES, Role
 from shop.auth.tokens import TokenCodec
-from shop.services.roles import ROLES, Role
 from tests.api.admin_routes import ADMIN_ROUTES, AdminRoute, Scene
 from tests.api.conftest import MakeEmployee
 from tests.conftest import TEST_SECRET
