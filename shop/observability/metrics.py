@@ -14,7 +14,6 @@ it and at most PUBLISH_SECONDS behind for the others; one process alone is alway
 from __future__ import annotations
 
 import asyncio
-import bisect
 import functools
 import os
 from typing import Any
@@ -93,38 +92,30 @@ class Tally:
 
 
 class Observations:
-    """Observations of one histogram child, held as its bucket counts until published.
+    """Observations of one histogram child, held until published through its observe().
 
-    Published through the child's own sum and bucket values: Histogram has no public way to
-    add many observations at once. tests/unit/observability/test_metrics.py checks that the
-    result equals observe(), so a prometheus_client that changes them fails the suite.
+    Holding the values and adding bucket counts in bulk through the child's private fields
+    cost as much CPU per request as this (docs/performance.md, "Private internals").
     """
 
-    __slots__ = ("_bounds", "_child", "_counts", "_queued", "_sum")
+    __slots__ = ("_child", "_queued", "_values")
 
     def __init__(self, child: Any) -> None:
         self._child = child
-        self._bounds = child._upper_bounds
-        self._counts = [0] * len(self._bounds)
-        self._sum = 0.0
+        self._values: list[float] = []
         self._queued = False
 
     def observe(self, amount: float) -> None:
-        self._sum += amount
-        self._counts[bisect.bisect_left(self._bounds, amount)] += 1  # first bound >= amount
+        self._values.append(amount)
         if not self._queued:
             self._queued = True
             _unpublished.append(self)
 
     def publish(self) -> None:
         self._queued = False
-        counts, self._counts = self._counts, [0] * len(self._bounds)
-        total, self._sum = self._sum, 0.0
-        if any(counts):
-            self._child._sum.inc(total)
-            for bucket, count in zip(self._child._buckets, counts, strict=True):
-                if count:
-                    bucket.inc(count)
+        values, self._values = self._values, []
+        for value in values:
+            self._child.observe(value)
 
 
 def publish() -> None:
