@@ -92,7 +92,7 @@ async def chain(request: web.Request, handler: Handler) -> web.StreamResponse:
         elapsed = time.perf_counter() - started
         route = metrics.route_of(request)
         metrics.count_request(route, request.method, status, elapsed)
-        access_log.write(request, route, status, elapsed)
+        access_log.write(request, request_id, route, status, elapsed)
 
 
 MIDDLEWARES = (chain,)
