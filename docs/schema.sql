@@ -39,6 +39,22 @@ END
 $$;
 
 --
+-- Name: lock_accounts_or_retry(bigint[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.lock_accounts_or_retry(p_ids bigint[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NOT (SELECT bool_and(pg_try_advisory_xact_lock(a))
+            FROM (SELECT DISTINCT unnest(p_ids) AS a ORDER BY 1) ids) THEN
+        RAISE EXCEPTION 'the accounts are held by another writer'
+            USING ERRCODE = 'serialization_failure';
+    END IF;
+END
+$$;
+
+--
 -- Name: login_reserve(text, text, integer, double precision, double precision, double precision, integer, double precision); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -120,10 +136,10 @@ END
 $$;
 
 --
--- Name: move_coins(bigint, text, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+-- Name: move_coins(bigint, text, bigint, bigint, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.move_coins(p_sender_id bigint, p_sender_name text, p_receiver bigint, p_amount bigint, OUT balance bigint, OUT applied boolean) RETURNS record
+CREATE FUNCTION public.move_coins(p_sender_id bigint, p_sender_name text, p_receiver bigint, p_amount bigint, p_message text DEFAULT NULL::text, OUT balance bigint, OUT applied boolean) RETURNS record
     LANGUAGE sql
     AS $$
     WITH debit AS (
@@ -135,8 +151,8 @@ CREATE FUNCTION public.move_coins(p_sender_id bigint, p_sender_name text, p_rece
         WHERE u.id = p_receiver AND EXISTS (SELECT FROM debit)
         RETURNING u.id
     ), entry AS (
-        INSERT INTO transfers (sender_id, receiver_id, amount)
-        SELECT p_sender_id, c.id, p_amount FROM credit c
+        INSERT INTO transfers (sender_id, receiver_id, amount, message)
+        SELECT p_sender_id, c.id, p_amount, p_message FROM credit c
         RETURNING transfers.sender_id, transfers.receiver_id, transfers.amount
     ), total AS (
         INSERT INTO transfer_totals AS t (sender_id, receiver_id, amount)
@@ -203,10 +219,10 @@ END
 $$;
 
 --
--- Name: transfer_coins(bigint, text, text, bigint, bigint, bigint, boolean); Type: PROCEDURE; Schema: public; Owner: -
+-- Name: transfer_coins(bigint, text, text, bigint, text, bigint, bigint, boolean); Type: PROCEDURE; Schema: public; Owner: -
 --
 
-CREATE PROCEDURE public.transfer_coins(IN p_sender_id bigint, IN p_sender_name text, IN p_receiver_name text, IN p_amount bigint, INOUT receiver bigint DEFAULT NULL::bigint, INOUT balance bigint DEFAULT NULL::bigint, INOUT applied boolean DEFAULT false)
+CREATE PROCEDURE public.transfer_coins(IN p_sender_id bigint, IN p_sender_name text, IN p_receiver_name text, IN p_amount bigint, IN p_message text DEFAULT NULL::text, INOUT receiver bigint DEFAULT NULL::bigint, INOUT balance bigint DEFAULT NULL::bigint, INOUT applied boolean DEFAULT false)
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -226,7 +242,7 @@ BEGIN
     IF uncontended THEN
         BEGIN
             SELECT m.balance, m.applied INTO balance, applied
-            FROM move_coins(p_sender_id, p_sender_name, receiver, p_amount) m;
+            FROM move_coins(p_sender_id, p_sender_name, receiver, p_amount, p_message) m;
         EXCEPTION WHEN serialization_failure THEN
             uncontended := false;  -- a snapshot from just before the last holder's commit
         END;
@@ -236,17 +252,17 @@ BEGIN
         SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
         LOCK TABLE write_gate IN EXCLUSIVE MODE;
         SELECT m.balance, m.applied INTO balance, applied
-        FROM move_coins(p_sender_id, p_sender_name, receiver, p_amount) m;
+        FROM move_coins(p_sender_id, p_sender_name, receiver, p_amount, p_message) m;
     END IF;
     COMMIT;
 END
 $$;
 
 --
--- Name: transfer_in_transaction(bigint, text, text, bigint); Type: FUNCTION; Schema: public; Owner: -
+-- Name: transfer_in_transaction(bigint, text, text, bigint, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.transfer_in_transaction(p_sender_id bigint, p_sender_name text, p_receiver_name text, p_amount bigint, OUT receiver bigint, OUT balance bigint, OUT applied boolean) RETURNS record
+CREATE FUNCTION public.transfer_in_transaction(p_sender_id bigint, p_sender_name text, p_receiver_name text, p_amount bigint, p_message text DEFAULT NULL::text, OUT receiver bigint, OUT balance bigint, OUT applied boolean) RETURNS record
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -266,7 +282,7 @@ BEGIN
             USING ERRCODE = 'serialization_failure';
     END IF;
     SELECT m.balance, m.applied INTO balance, applied
-    FROM move_coins(p_sender_id, p_sender_name, receiver, p_amount) m;
+    FROM move_coins(p_sender_id, p_sender_name, receiver, p_amount, p_message) m;
 END
 $$;
 
@@ -325,6 +341,62 @@ CREATE TABLE public.employee_directory (
 );
 
 --
+-- Name: ledger_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.ledger_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: grant_credits; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.grant_credits (
+    grant_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    seq bigint DEFAULT nextval('public.ledger_seq'::regclass) NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: grants; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.grants (
+    id bigint NOT NULL,
+    granted_by bigint NOT NULL,
+    amount bigint NOT NULL,
+    reason text NOT NULL,
+    to_all boolean NOT NULL,
+    recipients integer NOT NULL,
+    granted integer DEFAULT 0 NOT NULL,
+    up_to bigint DEFAULT 0 NOT NULL,
+    next_after bigint DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    done_at timestamp with time zone,
+    CONSTRAINT grants_amount_range CHECK (((amount >= 1) AND (amount <= 1000000))),
+    CONSTRAINT grants_granted_range CHECK (((granted >= 0) AND (granted <= recipients))),
+    CONSTRAINT grants_reason_length CHECK (((char_length(reason) >= 1) AND (char_length(reason) <= 200)))
+);
+
+--
+-- Name: grants_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.grants ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.grants_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: idempotency_keys; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -350,17 +422,6 @@ CREATE TABLE public.inventory (
     CONSTRAINT inventory_quantity_positive CHECK ((quantity > 0))
 )
 WITH (fillfactor='90');
-
---
--- Name: ledger_seq; Type: SEQUENCE; Schema: public; Owner: -
---
-
-CREATE SEQUENCE public.ledger_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1;
 
 --
 -- Name: login_attempts; Type: TABLE; Schema: public; Owner: -
@@ -405,6 +466,17 @@ ALTER TABLE public.purchases ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
+-- Name: roles; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.roles (
+    user_id bigint NOT NULL,
+    role text NOT NULL,
+    granted_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT roles_known CHECK ((role = ANY (ARRAY['treasurer'::text, 'operator'::text, 'admin'::text])))
+);
+
+--
 -- Name: transfer_totals; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -426,6 +498,7 @@ CREATE TABLE public.transfers (
     amount bigint NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     seq bigint DEFAULT nextval('public.ledger_seq'::regclass) NOT NULL,
+    message text,
     CONSTRAINT transfers_amount_positive CHECK ((amount > 0)),
     CONSTRAINT transfers_not_to_self CHECK ((sender_id <> receiver_id))
 );
@@ -500,6 +573,20 @@ ALTER TABLE ONLY public.employee_directory
     ADD CONSTRAINT employee_directory_pkey PRIMARY KEY (username);
 
 --
+-- Name: grant_credits grant_credits_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.grant_credits
+    ADD CONSTRAINT grant_credits_pkey PRIMARY KEY (grant_id, user_id);
+
+--
+-- Name: grants grants_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.grants
+    ADD CONSTRAINT grants_pkey PRIMARY KEY (id);
+
+--
 -- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -528,11 +615,25 @@ ALTER TABLE ONLY public.purchases
     ADD CONSTRAINT purchases_pkey PRIMARY KEY (id);
 
 --
+-- Name: roles roles_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.roles
+    ADD CONSTRAINT roles_pkey PRIMARY KEY (user_id, role);
+
+--
 -- Name: transfer_totals transfer_totals_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.transfer_totals
     ADD CONSTRAINT transfer_totals_pkey PRIMARY KEY (sender_id, receiver_id);
+
+--
+-- Name: transfers transfers_message_length; Type: CHECK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE public.transfers
+    ADD CONSTRAINT transfers_message_length CHECK (((char_length(message) >= 1) AND (char_length(message) <= 200))) NOT VALID;
 
 --
 -- Name: transfers transfers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -556,6 +657,18 @@ ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_username_key UNIQUE (username);
 
 --
+-- Name: grant_credits_user_id_seq_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX grant_credits_user_id_seq_idx ON public.grant_credits USING btree (user_id, seq);
+
+--
+-- Name: grants_running_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX grants_running_idx ON public.grants USING btree (id) WHERE (done_at IS NULL);
+
+--
 -- Name: idempotency_keys_created_at_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -566,6 +679,12 @@ CREATE INDEX idempotency_keys_created_at_idx ON public.idempotency_keys USING bt
 --
 
 CREATE INDEX purchases_user_id_seq_idx ON public.purchases USING btree (user_id, seq);
+
+--
+-- Name: roles_role_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX roles_role_idx ON public.roles USING btree (role, user_id);
 
 --
 -- Name: transfer_totals_receiver_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -592,6 +711,12 @@ CREATE INDEX transfers_sender_id_seq_idx ON public.transfers USING btree (sender
 CREATE INDEX users_username_skeleton ON public.users USING btree (username_skeleton);
 
 --
+-- Name: grant_credits grant_credits_append_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER grant_credits_append_only BEFORE DELETE OR UPDATE ON public.grant_credits FOR EACH ROW EXECUTE FUNCTION public.reject_ledger_change();
+
+--
 -- Name: purchases purchases_append_only; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -602,6 +727,27 @@ CREATE TRIGGER purchases_append_only BEFORE DELETE OR UPDATE ON public.purchases
 --
 
 CREATE TRIGGER transfers_append_only BEFORE DELETE OR UPDATE ON public.transfers FOR EACH ROW EXECUTE FUNCTION public.reject_ledger_change();
+
+--
+-- Name: grant_credits grant_credits_grant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.grant_credits
+    ADD CONSTRAINT grant_credits_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES public.grants(id);
+
+--
+-- Name: grant_credits grant_credits_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.grant_credits
+    ADD CONSTRAINT grant_credits_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
+--
+-- Name: grants grants_granted_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.grants
+    ADD CONSTRAINT grants_granted_by_fkey FOREIGN KEY (granted_by) REFERENCES public.users(id);
 
 --
 -- Name: idempotency_keys idempotency_keys_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -623,6 +769,13 @@ ALTER TABLE ONLY public.inventory
 
 ALTER TABLE ONLY public.purchases
     ADD CONSTRAINT purchases_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
+--
+-- Name: roles roles_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.roles
+    ADD CONSTRAINT roles_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
 --
 -- Name: transfer_totals transfer_totals_receiver_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
