@@ -84,6 +84,9 @@ need_program() {  # need_program BINARY PACKAGE WHAT
 need_program nginx nginx "the balancer tests (tests/deploy)"
 need_program pgbouncer pgbouncer "the pooler tests (tests/pooler)"
 need_program chromium chromium "the browser tests (tests/web)"
+need_program patroni patroni "the HA cluster tests (tests/ha)"
+need_program etcd etcd-server "the HA cluster tests (tests/ha)"
+need_program haproxy haproxy "the HA cluster tests (tests/ha)"
 
 can_connect() {
   "$python" - "$1" <<'PY' >/dev/null 2>&1
@@ -138,9 +141,10 @@ else
   start_throwaway_cluster
 fi
 
-log "ruff check and ruff format --check"
+log "ruff check, ruff format --check and mypy"
 "$python" -m ruff check .
 "$python" -m ruff format --check .
+"$python" -m mypy shop
 
 set +e
 "$python" -m pytest "$@"

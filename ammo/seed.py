@@ -27,8 +27,7 @@ import asyncpg
 from ammo import accounts
 from shop.auth.passwords import PasswordHasher
 from shop.auth.usernames import skeleton
-from shop.catalog import PRICES
-from shop.services.accounts import STARTING_BALANCE
+from shop.catalog import PRICES, STARTING_BALANCE
 
 HEAVY_TRANSFERS_EACH = 100  # to each of the 100 colleagues: 10,000 transfers of 1 coin
 HEAVY_PURCHASES = 10_000

@@ -1,4 +1,4 @@
-"""The `shop` command: serve, migrate, audit, employees import."""
+"""The `shop` command: serve, worker, migrate, audit, roles, employees import."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ import sys
 import asyncpg
 from pydantic import ValidationError
 
+from shop import worker
+from shop.auth import authority
 from shop.auth.directory import parse_names
 from shop.config import Settings
 from shop.db import embedded, migrate
 from shop.db.pool import wait_for_database
+from shop.errors import ShopError
 from shop.observability.logs import setup_logging
 from shop.repositories import directory as directory_repo
 from shop.server import serve
+from shop.services import roles as roles_service
 from shop.services.audit import run_audit
 
 SERVE_HELP = """\
@@ -79,6 +83,30 @@ async def import_employees(dsn: str, names: list[str]) -> int:
     return 0
 
 
+async def manage_roles(dsn: str, action: str, username: str | None, role: str | None) -> int:
+    """`shop roles add|remove|list`: how the first admin is made, by database access."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        if action == "list":
+            for holding in await roles_service.everyone(conn, None):
+                sys.stdout.write(f"{holding.username}\t{holding.role}\n")
+            return 0
+        parsed = authority.parse_role(role or "")
+        username = username or ""
+        if action == "add":
+            await roles_service.give(conn, None, username, parsed)
+            sys.stdout.write(f"{username} holds {parsed}\n")
+        else:
+            await roles_service.take(conn, None, username, parsed)
+            sys.stdout.write(f"{username} no longer holds {parsed}\n")
+        return 0
+    except ShopError as exc:
+        sys.stderr.write(f"{exc.message}\n")
+        return 1
+    finally:
+        await conn.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -88,11 +116,22 @@ def main(argv: list[str] | None = None) -> int:
         description=SERVE_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    commands.add_parser(
+        "worker",
+        help="apply grants to everyone in batches; remove expired keys and login attempts",
+    )
     migrate_cmd = commands.add_parser("migrate", help="apply pending migrations")
     migrate_cmd.add_argument(
         "--rollback", type=int, metavar="N", default=0, help="roll back the last N instead"
     )
     commands.add_parser("audit", help="check that every coin is accounted for (exit 1 if not)")
+    roles_cmd = commands.add_parser("roles", help="who holds treasurer, operator or admin")
+    roles_actions = roles_cmd.add_subparsers(dest="action", required=True)
+    for action, verb in (("add", "give"), ("remove", "take away")):
+        sub = roles_actions.add_parser(action, help=f"{verb} ROLE (treasurer, operator, admin)")
+        sub.add_argument("username", metavar="NAME")
+        sub.add_argument("role", metavar="ROLE")
+    roles_actions.add_parser("list", help="every role held, one `NAME<TAB>ROLE` a line")
     employees = commands.add_parser("employees", help="the employee directory")
     employees_commands = employees.add_subparsers(dest="action", required=True)
     import_cmd = employees_commands.add_parser(
@@ -115,9 +154,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if settings.database_url is None:  # an embedded database may be new: give it the schema
         migrate.apply(dsn)
+    if args.command == "worker":
+        return worker.run(settings, dsn)
     if args.command == "employees":
         names = read_directory_file(args.file)
         return 1 if names is None else asyncio.run(import_employees(dsn, names))
+    if args.command == "roles":
+        return asyncio.run(
+            manage_roles(
+                dsn, args.action, getattr(args, "username", None), getattr(args, "role", None)
+            )
+        )
     return asyncio.run(audit(dsn))
 
 

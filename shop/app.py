@@ -19,7 +19,7 @@ from shop.auth.tokens import TokenCodec
 from shop.config import Settings
 from shop.db import pool as pools
 from shop.db.request_connection import IdleConnections
-from shop.handlers import auth, docs, health, merch, metrics, wallet, webapp
+from shop.handlers import auth, docs, grants, health, merch, metrics, roles, wallet, webapp
 from shop.http.chain import MIDDLEWARES
 from shop.http.headers import add_security_headers
 from shop.keys import ACCOUNTS, HASHER, IDLE_CONNECTIONS, POOL, SETTINGS, TOKENS, WALLET_CACHE
@@ -27,7 +27,7 @@ from shop.observability import metrics as observed
 from shop.repositories import secrets as secrets_repo
 from shop.repositories.warm_up import warm_up
 from shop.services.accounts import Accounts
-from shop.services.wallet_cache import WalletCache
+from shop.services.wallet import WalletCache
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,6 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend(
         [metrics_ctx, pool_ctx, idle_connections_ctx, hasher_ctx, tokens_ctx, accounts_ctx]
     )
-    for module in (auth, wallet, merch, health, metrics, docs, webapp):
+    for module in (auth, wallet, merch, roles, grants, health, metrics, docs, webapp):
         app.router.add_routes(module.routes)
     return app

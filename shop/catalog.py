@@ -1,10 +1,13 @@
-"""The merch catalog: ten items with fixed prices and infinite stock."""
+"""The merch catalog: ten items with fixed prices and infinite stock, and the coins to buy them."""
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
 from shop.errors import UnknownItemError
+
+STARTING_BALANCE = 1000
+"""Coins every employee gets on first login; `shop audit` counts from it."""
 
 PRICES: MappingProxyType[str, int] = MappingProxyType(
     {

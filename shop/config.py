@@ -103,6 +103,18 @@ class Settings(BaseSettings):
         description="After SIGTERM, keep serving open connections (each answer closes its"
         " connection) this long with the listener closed; behind a balancer.",
     )
+    worker_batch_size: int = Field(
+        default=1000, ge=1, le=100_000, description="employees a grant to all credits per commit"
+    )
+    worker_batch_pause_seconds: float = Field(
+        default=0.005, ge=0, le=60, description="`shop worker`'s pause between two batches"
+    )
+    worker_poll_seconds: float = Field(
+        default=1.0, gt=0, le=3600, description="how often an idle `shop worker` looks for work"
+    )
+    worker_cleanup_seconds: float = Field(
+        default=60.0, gt=0, le=86_400, description="how often it removes what has expired"
+    )
     embedded_pgdata: Path = Path(".shop-data/pgdata")
     log_level: str = "INFO"
     access_log: bool = True

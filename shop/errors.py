@@ -33,6 +33,46 @@ class UnknownItemError(ShopError):
         super().__init__(f"unknown item {item!r}")
 
 
+class ForbiddenError(ShopError):
+    """The caller is authenticated but holds none of the roles the operation needs."""
+
+    def __init__(self, role: str) -> None:
+        super().__init__(f"this needs the {role} role (or admin); nothing was changed")
+        self.role = role
+
+
+class UnknownEmployeeError(ShopError):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"employee {username!r} does not exist; nothing was changed")
+
+
+class UnknownRoleError(ShopError):
+    def __init__(self, role: str) -> None:
+        super().__init__(
+            f"unknown role {role!r}: one of treasurer, operator, admin; nothing was changed"
+        )
+
+
+class LastAdminError(ShopError):
+    def __init__(self) -> None:
+        super().__init__(
+            "the last admin cannot be removed: make another admin first; nothing was changed"
+        )
+
+
+class UnknownGrantError(ShopError):
+    def __init__(self, grant_id: str) -> None:
+        super().__init__(f"no grant {grant_id[:40]!r}")
+
+
+class IdempotencyKeyRequiredError(ShopError):
+    def __init__(self) -> None:
+        super().__init__(
+            "this write needs an Idempotency-Key header (1-255 printable ASCII characters,"
+            " no spaces); nothing was changed"
+        )
+
+
 class UnauthorizedError(ShopError):
     """Missing, malformed, forged or expired token, or a token of an unknown employee."""
 

@@ -10,7 +10,7 @@ from shop.auth.tokens import Claims, TokenCodec
 from shop.config import Settings
 from shop.db.request_connection import IdleConnections, RequestConnection
 from shop.services.accounts import Accounts
-from shop.services.wallet_cache import WalletCache
+from shop.services.wallet import WalletCache
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)

@@ -10,7 +10,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
 MAX_AMOUNT = 2**31 - 1
 """Largest amount a transfer may name: the largest 32-bit integer, far inside the bigint balance
@@ -49,9 +57,16 @@ class AuthRequest(_Request):
     password: Password
 
 
+MESSAGE_MAX_LENGTH = 200
+
+Message = Annotated[str, Field(max_length=MESSAGE_MAX_LENGTH), AfterValidator(_printable)]
+
+
 class SendCoinRequest(_Request):
     to_user: Username = Field(alias="toUser")
     amount: int = Field(ge=1, le=MAX_AMOUNT)
+    message: Message | None = None
+    """Seen by the sender and the receiver only (/api/history); "" is no message."""
 
 
 class AuthResponse(BaseModel):
@@ -162,14 +177,19 @@ def _utc_seconds(moment: datetime) -> str:
 
 
 class HistoryEntry(BaseModel):
-    """One ledger row as its employee sees it; `id` names the row ("transfer-7", "purchase-3")."""
+    """One ledger row as its employee sees it; `id` names the row ("transfer-7", "purchase-3",
+    "grant-2")."""
 
     id: str
-    kind: Literal["sent", "received", "purchase"]
+    kind: Literal["sent", "received", "purchase", "grant"]
     counterparty: str | None
     item: str | None
     amount: int = Field(ge=1)
     at: Annotated[datetime, PlainSerializer(_utc_seconds, return_type=str)]
+    message: str | None = None
+    """A transfer's message, shown to its two parties only; None for none or a purchase."""
+    reason: str | None = None
+    """Why coins were granted (a grant's); None for the other kinds."""
 
 
 class HistoryResponse(BaseModel):
@@ -177,3 +197,69 @@ class HistoryResponse(BaseModel):
 
     entries: list[HistoryEntry]
     next: str | None
+
+
+OperatorRole = Literal["treasurer", "operator", "admin"]
+
+
+class MeResponse(BaseModel):
+    """GET /api/me: who the caller is and which roles they hold."""
+
+    username: str
+    roles: list[OperatorRole]
+
+
+class RoleRequest(_Request):
+    """POST /api/admin/roles."""
+
+    username: Username
+    role: OperatorRole
+
+
+class RoleHolding(BaseModel):
+    username: str
+    role: OperatorRole
+
+
+class RolesResponse(BaseModel):
+    """GET /api/admin/roles: every role held, by employee name."""
+
+    roles: list[RoleHolding]
+
+
+def _distinct(names: list[str]) -> list[str]:
+    if len(set(names)) != len(names):
+        raise ValueError("must name each employee once")
+    return names
+
+
+Reason = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+
+
+class GrantRequest(_Request):
+    """POST /api/admin/grants: `toUsers` (all or nothing) or `toAll`, never both."""
+
+    amount: int = Field(ge=1, le=1_000_000)
+    reason: Reason
+    to_users: (
+        Annotated[list[Username], Field(min_length=1, max_length=1000), AfterValidator(_distinct)]
+        | None
+    ) = Field(default=None, alias="toUsers")
+    to_all: Literal[True] | None = Field(default=None, alias="toAll")
+
+    @model_validator(mode="after")
+    def _one_audience(self) -> Self:
+        if (self.to_users is None) == (self.to_all is None):
+            raise ValueError("give either toUsers or toAll: true")
+        return self
+
+
+class GrantResponse(BaseModel):
+    """A grant and its progress (POST /api/admin/grants, GET /api/admin/grants/{id})."""
+
+    id: str
+    amount: int
+    reason: str
+    status: Literal["running", "done"]
+    recipients: int
+    granted: int

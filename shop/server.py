@@ -17,6 +17,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import cast
 
 from aiohttp import hdrs, web
 from prometheus_client import multiprocess
@@ -240,9 +241,10 @@ class Supervisor:
                 if isinstance(sentinel, Connection):
                     self._started(sentinel)
                     continue
-                process, started = self._workers.pop(sentinel)
+                # wait() returns what it was given: the rest are process sentinels (ints).
+                process, started = self._workers.pop(cast(int, sentinel))
                 process.join()
-                multiprocess.mark_process_dead(process.pid)
+                multiprocess.mark_process_dead(process.pid)  # type: ignore[no-untyped-call]
                 if self._stopping:  # killed by our SIGTERM before its handler was up: fine
                     failed |= process.exitcode not in (0, -signal.SIGTERM)
                 elif time.monotonic() - started < MIN_HEALTHY_SECONDS:

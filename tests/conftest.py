@@ -27,6 +27,9 @@ TABLES = frozenset(
         "login_attempts",
         "employee_directory",
         "idempotency_keys",
+        "roles",
+        "grants",
+        "grant_credits",
     }
 )
 """Every table the migrations create."""

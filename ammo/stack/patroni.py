@@ -105,6 +105,7 @@ class Cluster:
             self.start_haproxy()
             self.wait_primary(timeout)
             self.wait_replicas(2, timeout)
+            self.wait_synchronous(timeout)
         except BaseException:
             self.stop()
             raise
@@ -195,7 +196,7 @@ class Cluster:
         node.process = self._spawn([_program("patroni"), str(config)], log, as_postgres=True)
 
     def start_haproxy(self) -> None:
-        def servers(check: str) -> str:
+        def servers() -> str:
             return "\n".join(
                 f"    server {n.name} {HOST}:{n.pg_port} check port {n.rest_port}"
                 for n in self.nodes
@@ -205,8 +206,8 @@ class Cluster:
             bind=HOST,
             primary_port=self.primary_port,
             replica_port=self.replica_port,
-            primary_servers=servers("primary"),
-            replica_servers=servers("replica"),
+            primary_servers=servers(),
+            replica_servers=servers(),
         )
         path = self.root / "haproxy.cfg"
         path.write_text(config)
@@ -249,6 +250,20 @@ class Cluster:
                 return
             time.sleep(0.5)
         raise TimeoutError(f"fewer than {count} replicas after {timeout:.0f} s:\n{self.logs()}")
+
+    def wait_synchronous(self, timeout: float = 60) -> str:
+        """Until the primary's PostgreSQL streams to a standby with sync_state 'sync' (a commit
+        is acknowledged only once that standby holds it); that standby's name."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            primary = self.primary()
+            if primary is not None:
+                replication = primary.state().get("replication") or []
+                for standby in replication:  # type: ignore[union-attr]
+                    if standby.get("sync_state") == "sync" and standby.get("state") == "streaming":
+                        return str(standby["application_name"])
+            time.sleep(0.3)
+        raise TimeoutError(f"no synchronous standby after {timeout:.0f} s:\n{self.logs()}")
 
     def logs(self, only: str | None = None) -> str:
         files = sorted(self.root.glob("**/*.log"))

@@ -13,9 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-import asyncpg
-
 from shop.auth import usernames
+from shop.db.connections import Connection
 from shop.repositories import directory as directory_repo
 
 DATABASE = "database"
@@ -23,7 +22,7 @@ DATABASE = "database"
 
 
 class Directory(Protocol):
-    async def allows(self, conn: asyncpg.Connection, username: str) -> bool: ...
+    async def allows(self, conn: Connection, username: str) -> bool: ...
 
 
 def parse_names(lines: Iterable[str]) -> list[str]:
@@ -50,14 +49,14 @@ class FileDirectory:
         with path.open(encoding="utf-8") as lines:
             self._names = frozenset(parse_names(lines))
 
-    async def allows(self, conn: asyncpg.Connection, username: str) -> bool:
+    async def allows(self, conn: Connection, username: str) -> bool:
         return username in self._names
 
 
 class TableDirectory:
     """Names in the employee_directory table, read at each registration."""
 
-    async def allows(self, conn: asyncpg.Connection, username: str) -> bool:
+    async def allows(self, conn: Connection, username: str) -> bool:
         return await directory_repo.contains(conn, username)
 
 

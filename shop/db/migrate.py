@@ -12,7 +12,8 @@ from typing import Any
 import psycopg
 from yoyo import get_backend, read_migrations
 
-from shop.auth.usernames import refresh_skeletons
+from shop.auth.usernames import skeleton
+from shop.repositories import skeletons
 
 log = logging.getLogger(__name__)
 logging.getLogger("yoyo").setLevel(logging.WARNING)
@@ -61,11 +62,31 @@ def apply(dsn: str, steps: int | None = None) -> list[str]:
 
 
 def _refresh_skeletons(dsn: str) -> None:
-    """Username skeletons are computed in Python, so SQL migrations cannot fill them."""
+    """Store the skeleton of every name whose stored one is missing or differs.
+
+    Skeletons are computed in Python (shop/auth/usernames.py), so SQL migrations cannot fill
+    them: the run that applies 0008 fills the new column, and a later library version that
+    moves some skeletons is caught up the same way.
+    """
     with psycopg.connect(dsn) as conn:
         changed = refresh_skeletons(conn)
     if changed:
         log.info("username skeletons stored for %d employees", changed)
+
+
+def refresh_skeletons(conn: psycopg.Connection) -> int:
+    """Store every missing or outdated username skeleton; return how many were stored."""
+    if not skeletons.has_column(conn):  # rolled back below 0008
+        return 0
+    ids, keys = [], []
+    for user_id, name, stored in skeletons.all_names(conn):
+        key = skeleton(name)
+        if key != stored:
+            ids.append(user_id)
+            keys.append(key)
+    if ids:
+        skeletons.set_skeletons(conn, ids, keys)
+    return len(ids)
 
 
 def rollback(dsn: str, steps: int = 1) -> list[str]:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 import asyncpg
 
 from shop.config import Settings
+from shop.db.connections import Connection
 from shop.db.failures import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
 
-async def keep_session(conn: asyncpg.Connection) -> None:
+async def keep_session(conn: Connection) -> None:
     """Hand a released connection back as it is, skipping asyncpg's default reset query.
 
     The default runs `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every
@@ -27,11 +29,15 @@ async def keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
+Init = Callable[[asyncpg.Connection], Coroutine[Any, Any, None]]
+"""What runs on every new connection (the warm-up); asyncpg awaits it."""
+
+
 def create_pool(
     settings: Settings,
     dsn: str,
     *,
-    init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
+    init: Init | None = None,
 ) -> asyncpg.Pool:
     """Build (not yet open) the pool, with the time limits the deployment allows.
 
@@ -78,7 +84,9 @@ def create_pool(
 
 @contextlib.asynccontextmanager
 async def opened(
-    settings: Settings, *, init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None
+    settings: Settings,
+    *,
+    init: Init | None = None,
 ) -> AsyncIterator[asyncpg.Pool]:
     """The pool, open while the block runs; a close that hangs at the end is cut short."""
     if settings.database_url is None:

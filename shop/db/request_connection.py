@@ -6,7 +6,9 @@ import asyncio
 import logging
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
+from shop.db.connections import Connection
 from shop.db.failures import UNAVAILABLE
 from shop.errors import ServiceUnavailableError
 from shop.observability import metrics
@@ -32,9 +34,9 @@ class IdleConnections:
         self._keep = keep
         self._closed = False
         self._waiting = 0
-        self._idle: list[asyncpg.Connection] = []
+        self._idle: list[PoolConnectionProxy] = []
 
-    async def take(self) -> asyncpg.Connection:
+    async def take(self) -> PoolConnectionProxy:
         idle = self._idle
         while idle:
             conn = idle.pop()
@@ -49,7 +51,7 @@ class IdleConnections:
         finally:
             self._waiting -= 1
 
-    async def give_back(self, conn: asyncpg.Connection, *, clean: bool) -> None:
+    async def give_back(self, conn: PoolConnectionProxy, *, clean: bool) -> None:
         if (
             clean
             and not self._waiting
@@ -68,14 +70,14 @@ class IdleConnections:
         for conn in idle:
             await self._to_pool(conn)
 
-    async def _to_pool(self, conn: asyncpg.Connection) -> None:
+    async def _to_pool(self, conn: PoolConnectionProxy) -> None:
         try:
             await self._pool.release(conn, timeout=self._timeout)
         except UNAVAILABLE as exc:
             log.warning("dropped a broken database connection: %r", exc)
 
 
-def _usable(conn: asyncpg.Connection) -> bool:
+def _usable(conn: Connection) -> bool:
     """Open, and outside any transaction; a connection that died is already back in the pool."""
     try:
         return not conn.is_closed() and not conn.is_in_transaction()
@@ -93,9 +95,9 @@ class RequestConnection:
 
     def __init__(self, connections: IdleConnections) -> None:
         self._connections = connections
-        self._conn: asyncpg.Connection | None = None
+        self._conn: PoolConnectionProxy | None = None
 
-    async def get(self) -> asyncpg.Connection:
+    async def get(self) -> Connection:
         if self._conn is None:
             try:
                 self._conn = await self._connections.take()

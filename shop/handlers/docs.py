@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
+from pathlib import Path
 
 from aiohttp import web
 from swagger_ui_bundle import swagger_ui_path
 
-from shop.handlers.webapp import page
+from shop.assets import page
 from shop.http.chain import public
 from shop.http.headers import DOCS_POLICY, content_security_policy
 
@@ -34,7 +35,7 @@ def contract_bytes() -> bytes:
 
 @functools.cache
 def swagger_asset(name: str) -> bytes:
-    return swagger_ui_path.joinpath(name).read_bytes()
+    return Path(swagger_ui_path, name).read_bytes()
 
 
 @routes.get("/api/openapi.yaml")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from shop import idempotency
 from shop.http.chain import public
 from shop.http.responses import json_text, stored_response
 from shop.keys import CONN, SETTINGS, USER
 from shop.models import ItemsQuery
-from shop.services import idempotency, merch
+from shop.services import merch
 
 routes = web.RouteTableDef()
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from shop import idempotency
 from shop.http.responses import json_text, stored_response
 from shop.keys import CONN, SETTINGS, USER, WALLET_CACHE
 from shop.models import HistoryQuery, SendCoinRequest
-from shop.services import idempotency, wallet
+from shop.services import wallet
 
 routes = web.RouteTableDef()
 
@@ -37,5 +38,6 @@ async def send_coin(request: web.Request) -> web.Response:
         amount=body.amount,
         attempts=request.app[SETTINGS].tx_attempts,
         key=key,
+        message=body.message,
     )
     return stored_response(answer.status, answer.body, replayed=answer.replayed)

@@ -20,8 +20,9 @@ from shop.db.request_connection import RequestConnection
 from shop.errors import UnauthorizedError
 from shop.http.responses import response_for
 from shop.keys import CONN, IDLE_CONNECTIONS, SETTINGS, TOKENS, USER
-from shop.observability import requests
+from shop.observability import access_log, metrics
 from shop.observability.logs import REQUEST_ID
+from shop.observability.request_ids import REQUEST_ID_HEADER, request_id_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 H = TypeVar("H", bound=Handler)
@@ -56,7 +57,7 @@ async def chain(request: web.Request, handler: Handler) -> web.StreamResponse:
     """
     # observe: outermost, so it sees every status, errors and redirects included
     started = time.perf_counter()
-    request_id = requests.request_id_of(request)
+    request_id = request_id_of(request)
     REQUEST_ID.set(request_id)
     status = 500
     try:
@@ -81,14 +82,17 @@ async def chain(request: web.Request, handler: Handler) -> web.StreamResponse:
                 raise
             response = response_for(request, exc, max_body=request.app[SETTINGS].max_body_bytes)
         status = response.status
-        response.headers[requests.REQUEST_ID_HEADER] = request_id
+        response.headers[REQUEST_ID_HEADER] = request_id
         return response
     except web.HTTPException as exc:  # redirects and the like, which the error step passes
         status = exc.status
-        exc.headers[requests.REQUEST_ID_HEADER] = request_id
+        exc.headers[REQUEST_ID_HEADER] = request_id
         raise
     finally:
-        requests.record(request, request_id, status, time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        route = metrics.route_of(request)
+        metrics.count_request(route, request.method, status, elapsed)
+        access_log.write(request, request_id, route, status, elapsed)
 
 
 MIDDLEWARES = (chain,)

@@ -22,6 +22,12 @@ STATUS: dict[type[errors.ShopError], int] = {
     errors.UnknownRecipientError: 400,
     errors.UnknownItemError: 400,
     errors.UnauthorizedError: 401,  # with its subclasses: bad credentials, locked login
+    errors.ForbiddenError: 403,  # the operator routes only (shared/api/operator.yaml)
+    errors.UnknownEmployeeError: 400,
+    errors.UnknownRoleError: 400,
+    errors.LastAdminError: 400,
+    errors.UnknownGrantError: 400,  # the contract has no 404 here
+    errors.IdempotencyKeyRequiredError: 400,
     errors.InvalidUsernameError: 400,
     errors.LookalikeUsernameError: 400,
     errors.LoginBusyError: 500,  # the contract has no 429 or 503; with Retry-After

@@ -89,10 +89,9 @@ access_lines: AccessLines | None = None
 
 
 def setup_logging(level: str, *, access_log: bool = True) -> None:
-    # The switches of the logging HOWTO's "Optimization" section: a record would otherwise
-    # walk the stack for its caller and look up thread and process on every call (one line
-    # per request), and no line shows any of them.
-    logging._srcfile = None  # the documented way to skip the caller lookup
+    # Public switches of the logging HOWTO's "Optimization" section: no line shows the
+    # thread or process a record would otherwise look up on every call. (Access lines skip
+    # logging altogether: AccessLines.)
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False

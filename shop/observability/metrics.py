@@ -14,10 +14,11 @@ it and at most PUBLISH_SECONDS behind for the others; one process alone is alway
 from __future__ import annotations
 
 import asyncio
-import bisect
+import functools
 import os
 from typing import Any
 
+from aiohttp import web
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -58,6 +59,8 @@ POOL_IN_USE = Gauge(
 )
 
 LOGIN_OUTCOMES = {200: "success", 400: "invalid", 401: "rejected"}
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods named in metrics; any other token a client sends is counted as "other"."""
 
 PUBLISH_SECONDS = 1.0
 """How far behind a scrape the other workers' per-request metrics may be."""
@@ -89,38 +92,30 @@ class Tally:
 
 
 class Observations:
-    """Observations of one histogram child, held as its bucket counts until published.
+    """Observations of one histogram child, held until published through its observe().
 
-    Published through the child's own sum and bucket values: Histogram has no public way to
-    add many observations at once. tests/unit/observability/test_metrics.py checks that the
-    result equals observe(), so a prometheus_client that changes them fails the suite.
+    Holding the values and adding bucket counts in bulk through the child's private fields
+    cost as much CPU per request as this (docs/performance.md, "Private internals").
     """
 
-    __slots__ = ("_bounds", "_child", "_counts", "_queued", "_sum")
+    __slots__ = ("_child", "_queued", "_values")
 
     def __init__(self, child: Any) -> None:
         self._child = child
-        self._bounds = child._upper_bounds
-        self._counts = [0] * len(self._bounds)
-        self._sum = 0.0
+        self._values: list[float] = []
         self._queued = False
 
     def observe(self, amount: float) -> None:
-        self._sum += amount
-        self._counts[bisect.bisect_left(self._bounds, amount)] += 1  # first bound >= amount
+        self._values.append(amount)
         if not self._queued:
             self._queued = True
             _unpublished.append(self)
 
     def publish(self) -> None:
         self._queued = False
-        counts, self._counts = self._counts, [0] * len(self._bounds)
-        total, self._sum = self._sum, 0.0
-        if any(counts):
-            self._child._sum.inc(total)
-            for bucket, count in zip(self._child._buckets, counts, strict=True):
-                if count:
-                    bucket.inc(count)
+        values, self._values = self._values, []
+        for value in values:
+            self._child.observe(value)
 
 
 def publish() -> None:
@@ -142,11 +137,41 @@ POOL_HELD = Tally(POOL_IN_USE)
 """Connections taken (+1) and given back (-1) by requests, as published to the gauge."""
 
 
+def route_of(request: web.Request) -> str:
+    """The route template (bounded label values), not the raw path."""
+    if request.match_info.http_exception is not None:
+        return "unmatched"
+    return request.match_info.route.resource.canonical if request.match_info.route.resource else "-"
+
+
+@functools.lru_cache(maxsize=512)
+def _counters(route: str, method: str, status: int) -> tuple[Tally, Observations]:
+    """The metric children of one kind of request; labels() is too slow to call per request.
+
+    Label values are bounded (route templates, known methods, status codes), and so is this.
+    """
+    return Tally(REQUESTS.labels(route, method, str(status))), _latency(route)
+
+
+@functools.lru_cache(maxsize=128)
+def _latency(route: str) -> Observations:
+    return Observations(LATENCY.labels(route))
+
+
+def count_request(route: str, method: str, status: int, elapsed: float) -> None:
+    """Count one request and observe its latency (and a login's outcome)."""
+    requests, latency = _counters(route, method if method in METHODS else "other", status)
+    requests.inc()
+    latency.observe(elapsed)
+    if route == "/api/auth":
+        LOGINS.labels(LOGIN_OUTCOMES.get(status, "error")).inc()
+
+
 def render() -> tuple[bytes, str]:
     """The exposition text for a scrape and its content type, this worker's counts included."""
     publish()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST

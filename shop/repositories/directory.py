@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncpg
+from shop.db.connections import Connection
 
 CONTAINS = "SELECT EXISTS (SELECT 1 FROM employee_directory WHERE username = $1)"
 
@@ -12,11 +12,11 @@ ON CONFLICT (username) DO NOTHING
 """
 
 
-async def contains(conn: asyncpg.Connection, username: str) -> bool:
+async def contains(conn: Connection, username: str) -> bool:
     return bool(await conn.fetchval(CONTAINS, username))
 
 
-async def add(conn: asyncpg.Connection, names: list[str]) -> int:
+async def add(conn: Connection, names: list[str]) -> int:
     """Add the names not listed yet; return how many were new."""
     status = await conn.execute(IMPORT, names)
     return int(status.rsplit(" ", 1)[-1])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncpg
+from shop.db.connections import Connection
 
 
-async def ping(conn: asyncpg.Connection) -> None:
+async def ping(conn: Connection) -> None:
     await conn.fetchval("SELECT 1")

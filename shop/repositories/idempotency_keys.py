@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import asyncpg
+from shop.db.connections import Connection
 
 # The key's advisory lock and its stored answer, in one statement. The lock is the two-int4
 # form (a key space apart from the accounts' one-bigint locks), from a 64-bit hash of the
@@ -46,7 +46,7 @@ class Claim:
     body: str | None
 
 
-async def claim(conn: asyncpg.Connection, user_id: int, key: str) -> Claim:
+async def claim(conn: Connection, user_id: int, key: str) -> Claim:
     """Take the key's lock for this transaction if free, and read what it stored before."""
     row = await conn.fetchrow(CLAIM, user_id, key)
     if row is None:  # pragma: no cover - one row, always
@@ -55,13 +55,13 @@ async def claim(conn: asyncpg.Connection, user_id: int, key: str) -> Claim:
 
 
 async def store(
-    conn: asyncpg.Connection, user_id: int, key: str, fingerprint: bytes, status: int, body: str
+    conn: Connection, user_id: int, key: str, fingerprint: bytes, status: int, body: str
 ) -> None:
     """Keep the answer under the key, in the caller's transaction."""
     await conn.execute(STORE, user_id, key, fingerprint, status, body)
 
 
-async def delete_expired(conn: asyncpg.Connection, before: datetime, limit: int) -> int:
+async def delete_expired(conn: Connection, before: datetime, limit: int) -> int:
     """Delete up to `limit` keys created before `before`, oldest first; how many went.
 
     One short statement per batch (its own transaction when no other is open), so a clean-up

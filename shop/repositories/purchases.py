@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from shop.auth.tokens import Claims
-from shop.repositories import procedures
-from shop.repositories.outcome import Outcome
+from shop.db import write_procedures
+from shop.db.connections import Connection
+from shop.db.write_procedures import Outcome
 
 PURCHASE = "CALL buy_item($1, $2, $3, $4)"
 PURCHASE_IN_TRANSACTION = "SELECT * FROM purchase_in_transaction($1, $2, $3, $4)"
 
 
-async def purchase(conn: asyncpg.Connection, *, buyer: Claims, item: str, price: int) -> Outcome:
+async def purchase(conn: Connection, *, buyer: Claims, item: str, price: int) -> Outcome:
     """Debit and stock up in one SERIALIZABLE transaction run by the procedure; one round trip."""
-    row = await procedures.call(conn, PURCHASE, buyer.user_id, buyer.username, item, price)
+    row = await write_procedures.call(conn, PURCHASE, buyer.user_id, buyer.username, item, price)
     return Outcome(balance=row["balance"], applied=row["applied"])
 
 
 async def purchase_in_transaction(
-    conn: asyncpg.Connection, *, buyer: Claims, item: str, price: int
+    conn: Connection, *, buyer: Claims, item: str, price: int
 ) -> Outcome:
     """The same purchase inside the caller's SERIALIZABLE transaction (write_gate taken).
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncpg
+from shop.db.connections import Connection
 
 GET_OR_CREATE = """
 WITH created AS (
@@ -17,14 +17,14 @@ LIMIT 1
 """
 
 
-async def get_or_create(conn: asyncpg.Connection, name: str, candidate: str) -> str:
+async def get_or_create(conn: Connection, name: str, candidate: str) -> str:
     """Return the stored secret `name`, storing `candidate` first if there is none.
 
     A concurrent first writer makes our statement see neither its own insert nor the
     other's row (its snapshot predates that commit); the next statement sees it.
     """
     for _ in range(3):
-        value = await conn.fetchval(GET_OR_CREATE, name, candidate)
+        value: str | None = await conn.fetchval(GET_OR_CREATE, name, candidate)
         if value is not None:
             return value
     raise RuntimeError(f"secret {name!r} could not be stored or read")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
 from shop.auth.tokens import Claims
-from shop.repositories import procedures
-from shop.repositories.outcome import Outcome
+from shop.db import write_procedures
+from shop.db.connections import Connection
+from shop.db.write_procedures import Outcome
 
-TRANSFER = "CALL transfer_coins($1, $2, $3, $4)"
-TRANSFER_IN_TRANSACTION = "SELECT * FROM transfer_in_transaction($1, $2, $3, $4)"
+TRANSFER = "CALL transfer_coins($1, $2, $3, $4, $5)"
+TRANSFER_IN_TRANSACTION = "SELECT * FROM transfer_in_transaction($1, $2, $3, $4, $5)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,11 +21,16 @@ class TransferOutcome(Outcome):
 
 
 async def transfer(
-    conn: asyncpg.Connection, *, sender: Claims, receiver_name: str, amount: int
+    conn: Connection,
+    *,
+    sender: Claims,
+    receiver_name: str,
+    amount: int,
+    message: str | None = None,
 ) -> TransferOutcome:
     """Move the coins in one SERIALIZABLE transaction run by the procedure; one round trip."""
-    row = await procedures.call(
-        conn, TRANSFER, sender.user_id, sender.username, receiver_name, amount
+    row = await write_procedures.call(
+        conn, TRANSFER, sender.user_id, sender.username, receiver_name, amount, message
     )
     return TransferOutcome(
         balance=row["balance"],
@@ -36,14 +40,19 @@ async def transfer(
 
 
 async def transfer_in_transaction(
-    conn: asyncpg.Connection, *, sender: Claims, receiver_name: str, amount: int
+    conn: Connection,
+    *,
+    sender: Claims,
+    receiver_name: str,
+    amount: int,
+    message: str | None = None,
 ) -> TransferOutcome:
     """The same move inside the caller's SERIALIZABLE transaction (write_gate already taken).
 
     Raises 40001 when another writer holds the accounts: run the transaction again behind it.
     """
     row = await conn.fetchrow(
-        TRANSFER_IN_TRANSACTION, sender.user_id, sender.username, receiver_name, amount
+        TRANSFER_IN_TRANSACTION, sender.user_id, sender.username, receiver_name, amount, message
     )
     if row is None:  # pragma: no cover - one row, always
         raise RuntimeError("transfer_in_transaction returned no row")

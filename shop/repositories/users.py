@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
+from shop.db.connections import Connection
 
 FIND_CREDENTIALS = "SELECT id, username, password_hash FROM users WHERE username = $1"
 
@@ -32,36 +32,25 @@ class Credentials:
     password_hash: str
 
 
-@dataclass(frozen=True, slots=True)
-class Registration:
-    user_id: int | None
-    """The new employee's id; None when the name was not inserted."""
-    lookalike: bool = False
-    """Not inserted because another name has the same skeleton."""
-
-
-async def find_credentials(conn: asyncpg.Connection, username: str) -> Credentials | None:
+async def find_credentials(conn: Connection, username: str) -> Credentials | None:
     row = await conn.fetchrow(FIND_CREDENTIALS, username)
     if row is None:
         return None
     return Credentials(row["id"], row["username"], row["password_hash"])
 
 
-async def lookalike_exists(conn: asyncpg.Connection, username: str, skeleton: str) -> bool:
+async def lookalike_exists(conn: Connection, username: str, skeleton: str) -> bool:
     return bool(await conn.fetchval(LOOKALIKE_EXISTS, skeleton, username))
 
 
-async def register(
-    conn: asyncpg.Connection, username: str, skeleton: str, password_hash: str, balance: int
-) -> Registration:
-    """Insert the employee unless the name, or a name that looks like it, exists.
+async def lock_skeleton(conn: Connection, skeleton: str) -> None:
+    """Wait for the skeleton's turn until the caller's transaction ends."""
+    await conn.execute(LOCK_SKELETON, skeleton)
 
-    The skeleton's advisory lock makes check and insert one step for look-alikes; the same
-    name racing itself is settled by the unique constraint.
-    """
-    async with conn.transaction():
-        await conn.execute(LOCK_SKELETON, skeleton)
-        if await conn.fetchval(LOOKALIKE_EXISTS, skeleton, username):
-            return Registration(None, lookalike=True)
-        user_id = await conn.fetchval(CREATE, username, password_hash, balance, skeleton)
-    return Registration(user_id)
+
+async def create(
+    conn: Connection, username: str, skeleton: str, password_hash: str, balance: int
+) -> int | None:
+    """Insert the employee and return the new id; None when the name exists."""
+    user_id: int | None = await conn.fetchval(CREATE, username, password_hash, balance, skeleton)
+    return user_id

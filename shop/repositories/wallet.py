@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import asyncpg
+from shop.db.connections import Connection
 
 # The statement and why it is one: migrations/0012_wallet_read_function.sql.
 WALLET_JSON = "SELECT version, body FROM wallet_json($1, $2, $3)"
@@ -18,7 +18,7 @@ class Wallet(NamedTuple):
 
 
 async def wallet_json(
-    conn: asyncpg.Connection, user_id: int, username: str, known_version: int | None = None
+    conn: Connection, user_id: int, username: str, known_version: int | None = None
 ) -> Wallet | None:
     """The /api/info body as JSON text; None when no such employee exists.
 

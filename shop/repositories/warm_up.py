@@ -13,14 +13,13 @@ for a read must not wait behind the writes (migrations/0011).
 
 from __future__ import annotations
 
-import asyncpg
-
+from shop.db.connections import Connection
 from shop.repositories import wallet
 
 NOBODY = 0
 """No employee has this id."""
 
 
-async def warm_up(conn: asyncpg.Connection) -> None:
+async def warm_up(conn: Connection) -> None:
     """Prepare and run the wallet read once; it finds nobody and changes nothing."""
     await wallet.wallet_json(conn, NOBODY, "", None)

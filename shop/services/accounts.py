@@ -20,6 +20,8 @@ from shop.auth.directory import Directory
 from shop.auth.hash_queue import AdmittedHasher, HashingBusy
 from shop.auth.throttle import ThrottlePolicy
 from shop.auth.tokens import TokenCodec
+from shop.catalog import STARTING_BALANCE
+from shop.db.connections import Connection
 from shop.errors import (
     InvalidCredentialsError,
     InvalidUsernameError,
@@ -31,9 +33,6 @@ from shop.errors import (
 from shop.repositories import users
 
 log = logging.getLogger(__name__)
-
-STARTING_BALANCE = 1000
-"""Coins every employee gets on first login; `shop audit` counts from it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +99,7 @@ class Accounts:
             raise InvalidUsernameError(f"username: {exc}") from None
         return name, usernames.skeleton(name)
 
-    async def _may_register(self, conn: asyncpg.Connection, name: str, skeleton: str) -> None:
+    async def _may_register(self, conn: Connection, name: str, skeleton: str) -> None:
         """Refuse before bcrypt what registration would refuse after it."""
         if self.directory is not None and not await self.directory.allows(conn, name):
             raise NotInDirectoryError
@@ -121,11 +120,20 @@ class Accounts:
         except HashingBusy as exc:
             raise LoginBusyError(math.ceil(exc.waited)) from None
         async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
-            registered = await users.register(conn, name, skeleton, password_hash, STARTING_BALANCE)
-            if registered.user_id is not None:
+            # The skeleton's lock makes check and insert one step for look-alikes; the same
+            # name racing itself is settled by the unique constraint.
+            async with conn.transaction():
+                await users.lock_skeleton(conn, skeleton)
+                lookalike = await users.lookalike_exists(conn, name, skeleton)
+                user_id = None
+                if not lookalike:
+                    user_id = await users.create(
+                        conn, name, skeleton, password_hash, STARTING_BALANCE
+                    )
+            if user_id is not None:
                 await throttle.remember(conn, self.policy, name, client)
-                return self.tokens.issue(registered.user_id, name)
-            if registered.lookalike:
+                return self.tokens.issue(user_id, name)
+            if lookalike:
                 raise LookalikeUsernameError
             found = await users.find_credentials(conn, name)
         if found is None:  # created and gone again: an operator removed it meanwhile

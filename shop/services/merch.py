@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import functools
 
-import asyncpg
-
+from shop import idempotency
 from shop.auth.tokens import Claims
 from shop.catalog import PRICES, price_of
+from shop.db.connections import Connection
 from shop.db.request_connection import RequestConnection
 from shop.db.retry import retry_serializable
+from shop.db.write_procedures import require_applied
+from shop.idempotency import SENT, Answer
 from shop.models import CatalogItem, ItemsResponse
 from shop.repositories import purchases
-from shop.services import idempotency
-from shop.services.idempotency import Answer
-from shop.services.wallet import SENT, require_applied
 
 
 @functools.cache
@@ -34,13 +33,13 @@ async def buy(
 ) -> Answer:
     """Debit the item's price and add one to the buyer's inventory, all or nothing.
 
-    With an Idempotency-Key, at most once for that key (services/idempotency.py).
+    With an Idempotency-Key, at most once for that key (shop/idempotency.py).
     """
     price = price_of(item)  # an unknown item is refused before a pooled connection is taken
     conn = await connection.get()
     if key is not None:
 
-        async def work(conn: asyncpg.Connection) -> Answer:
+        async def work(conn: Connection) -> Answer:
             outcome = await purchases.purchase_in_transaction(
                 conn, buyer=buyer, item=item, price=price
             )

@@ -114,6 +114,32 @@ export function buy(item, idempotencyKey) {
   return call('GET', `/api/buy/${encodeURIComponent(item)}`, { idempotencyKey });
 }
 
-export function sendCoin(toUser, amount, idempotencyKey) {
-  return call('POST', '/api/sendCoin', { body: { toUser, amount }, idempotencyKey });
+export function sendCoin(toUser, amount, idempotencyKey, message = '') {
+  const body = message ? { toUser, amount, message } : { toUser, amount };
+  return call('POST', '/api/sendCoin', { body, idempotencyKey });
+}
+
+/** Who the caller is and the operator roles they hold: { username, roles }. */
+export function me() {
+  return call('GET', '/api/me');
+}
+
+export function grant(body, idempotencyKey) {
+  return call('POST', '/api/admin/grants', { body, idempotencyKey });
+}
+
+export function grantProgress(id) {
+  return call('GET', `/api/admin/grants/${encodeURIComponent(id)}`);
+}
+
+export function roles() {
+  return call('GET', '/api/admin/roles');
+}
+
+export function giveRole(username, role) {
+  return call('POST', '/api/admin/roles', { body: { username, role } });
+}
+
+export function takeRole(username, role) {
+  return call('DELETE', `/api/admin/roles/${encodeURIComponent(username)}/${encodeURIComponent(role)}`);
 }

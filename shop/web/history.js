@@ -11,15 +11,18 @@ let loading = false; // the button stays enabled while a page loads, so it keeps
 function what(entry) {
   if (entry.kind === 'sent') return `Sent to ${entry.counterparty}`;
   if (entry.kind === 'received') return `Received from ${entry.counterparty}`;
+  if (entry.kind === 'grant') return 'Granted';
   return `Bought ${entry.item}`;
 }
 
 function row(entry) {
-  const incoming = entry.kind === 'received';
+  const incoming = entry.kind === 'received' || entry.kind === 'grant';
+  const note = entry.message ?? entry.reason; // a thank-you's message, a grant's reason
   const when = h('time', { datetime: entry.at }, new Date(entry.at).toLocaleString());
   return h('tr', {},
     h('td', {}, when),
-    h('td', {}, what(entry)),
+    // The note is a text node (h appends strings as text), never parsed as markup.
+    note ? h('td', {}, what(entry), h('span', { class: 'message' }, note)) : h('td', {}, what(entry)),
     h('td', { class: `num ${incoming ? 'plus' : 'minus'}` }, `${incoming ? '+' : '−'}${entry.amount}`));
 }
 

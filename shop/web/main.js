@@ -3,6 +3,7 @@
 import { byId } from './dom.js';
 import { clear, SESSION_REJECTED } from './feedback.js';
 import { initHistory, showHistory } from './history.js';
+import { hideOperatorTabs, initOperators, showGrants, showOperatorTabs, showRoles } from './operators.js';
 import { focusLogin, initLogin } from './login.js';
 import { clearToken, getToken, tokenUsername } from './session.js';
 import { initSend, showSend } from './send.js';
@@ -10,8 +11,13 @@ import { initShop, showShop } from './shop.js';
 import { initWallet, showWallet } from './wallet.js';
 import { forgetWallet } from './wallet-state.js';
 
-const VIEWS = { wallet: showWallet, shop: showShop, send: showSend, history: showHistory };
-const TITLES = { login: 'Log in', wallet: 'Wallet', shop: 'Shop', send: 'Send coins', history: 'History' };
+const VIEWS = {
+  wallet: showWallet, shop: showShop, send: showSend, history: showHistory, grants: showGrants, roles: showRoles,
+};
+const TITLES = {
+  login: 'Log in', wallet: 'Wallet', shop: 'Shop', send: 'Send coins', history: 'History', grants: 'Grants',
+  roles: 'Roles',
+};
 const notice = byId('notice');
 
 function reveal(name, moveFocus) {
@@ -42,6 +48,7 @@ function route(moveFocus = true) {
     return;
   }
   reveal(name, moveFocus);
+  showOperatorTabs(); // the roles held now, as the database says
   VIEWS[name]();
 }
 
@@ -51,6 +58,9 @@ function logOut(message) {
   forgetWallet();
   byId('send-form').reset();
   byId('history-table').tBodies[0].replaceChildren();
+  byId('grant-form').reset();
+  byId('roles-table').tBodies[0].replaceChildren();
+  hideOperatorTabs();
   notice.textContent = message;
   history.replaceState(null, '', '#login');
   route();
@@ -65,6 +75,7 @@ initWallet();
 initShop();
 initSend();
 initHistory();
+initOperators();
 
 byId('logout').addEventListener('click', () => logOut('You have logged out.'));
 window.addEventListener(SESSION_REJECTED, (event) => {

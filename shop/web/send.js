@@ -6,7 +6,10 @@ import { clear, invalid, report, valid } from './feedback.js';
 import { getToken, tokenUsername } from './session.js';
 import { refreshWallet, wallet } from './wallet-state.js';
 
-function check(recipient, amount, error) {
+const MESSAGE_MAX = 200;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function check(recipient, amount, note, error) {
   const toUser = recipient.value.trim();
   if (!toUser) return invalid(recipient, error, "Enter the recipient's username.");
   if (toUser === tokenUsername(getToken() ?? '')) {
@@ -20,33 +23,42 @@ function check(recipient, amount, error) {
   if (info && value > info.coins) {
     return invalid(amount, error, `You have only ${info.coins} coins; send at most that.`);
   }
-  return { toUser, value };
+  const message = note.value.trim();
+  if ([...message].length > MESSAGE_MAX) {
+    return invalid(note, error, `The message must be at most ${MESSAGE_MAX} characters.`);
+  }
+  if (CONTROL.test(message)) return invalid(note, error, 'The message must not contain control characters.');
+  return { toUser, value, message };
 }
 
 export function initSend() {
   const form = byId('send-form');
   const recipient = byId('send-recipient');
   const amount = byId('send-amount');
+  const note = byId('send-message');
   const error = byId('send-error');
   const done = byId('send-done');
   const submit = form.querySelector('button[type="submit"]');
-  // A transfer whose answer never arrived: pressing Send again with the same recipient and
-  // amount is a retry of that click and carries its Idempotency-Key, so coins move once.
+  // A transfer whose answer never arrived: pressing Send again with the same recipient,
+  // amount and message is a retry of that click and carries its Idempotency-Key, so coins move once.
   let unanswered = null;
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clear(error, done);
-    valid(recipient, amount);
-    const transfer = check(recipient, amount, error);
+    valid(recipient, amount, note);
+    const transfer = check(recipient, amount, note, error);
     if (!transfer) return;
     const retry =
-      unanswered && unanswered.toUser === transfer.toUser && unanswered.value === transfer.value;
+      unanswered &&
+      unanswered.toUser === transfer.toUser &&
+      unanswered.value === transfer.value &&
+      unanswered.message === transfer.message;
     const key = retry ? unanswered.key : api.newIdempotencyKey();
     unanswered = null;
     submit.disabled = true;
     try {
-      await api.sendCoin(transfer.toUser, transfer.value, key);
+      await api.sendCoin(transfer.toUser, transfer.value, key, transfer.message);
       form.reset();
       done.textContent = `Sent ${transfer.value} coins to ${transfer.toUser}.`;
       await refreshWallet();

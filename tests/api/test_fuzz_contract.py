@@ -7,7 +7,9 @@ the same bytes). Generation is bounded, seeded and derandomized, so a run is rep
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -61,7 +63,7 @@ def _give_a_history(url: str, token: str) -> None:
     """A few movements of every kind, so /api/history answers with entries to check."""
     peer = asyncio.run(_login_over_http(url, "fuzz-peer", "peer-password"))
     calls = [
-        (token, "POST", "/api/sendCoin", {"toUser": "fuzz-peer", "amount": 5}),
+        (token, "POST", "/api/sendCoin", {"toUser": "fuzz-peer", "amount": 5, "message": "hi"}),
         (peer, "POST", "/api/sendCoin", {"toUser": "fuzzer", "amount": 3}),
         (token, "GET", "/api/buy/pen", None),
     ]
@@ -93,6 +95,16 @@ def fuzz_target(admin_url: str, pgbouncer: PgBouncer | None) -> Iterator[FuzzTar
         asyncio.run(server.wait_ready())
         token = asyncio.run(_login_over_http(server.url, "fuzzer", "fuzzer-password"))
         _give_a_history(server.url, token)
+        # An admin, so the fuzzer reaches the operator routes' own answers, not only 403.
+        made = subprocess.run(
+            [sys.executable, "-m", "shop", "roles", "add", "fuzzer", "admin"],
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert made.returncode == 0, made.stderr
         yield FuzzTarget(server.url, url, token)
     finally:
         if server is not None:
@@ -215,29 +227,47 @@ def skeleton(document: dict[str, Any]) -> dict[str, object]:
 
 
 def test_served_contract_keeps_paths_methods_statuses_and_fields() -> None:
-    """The four original operations exactly as the assignment fixed them, plus the two the
-    employee web app added (GET /api/items and GET /api/history), and nothing else."""
+    """The four original operations as the assignment fixed them (plus 409 and 422, which
+    only a request with an Idempotency-Key can get), the two the employee web app added
+    (GET /api/items and GET /api/history), the operator side's, and nothing else."""
     document = yaml.safe_load(CONTRACT.read_text())
     errors = ["400", "401", "500"]
+    keyed = ["400", "401", "409", "422", "500"]
+    admin = ["400", "401", "403", "500"]
 
     assert skeleton(document) == {
         "operations": {
             ("/api/info", "get"): ["200", *errors],
-            ("/api/sendCoin", "post"): ["200", *errors],
-            ("/api/buy/{item}", "get"): ["200", *errors],
+            ("/api/sendCoin", "post"): ["200", *keyed],
+            ("/api/buy/{item}", "get"): ["200", *keyed],
             ("/api/auth", "post"): ["200", *errors],
             ("/api/items", "get"): ["200", "400", "500"],
             ("/api/history", "get"): ["200", *errors],
+            ("/api/me", "get"): ["200", "401", "500"],
+            ("/api/admin/grants", "post"): [
+                *("200", "202", "400", "401", "403", "409", "413", "422", "500")
+            ],
+            ("/api/admin/grants/{id}", "get"): ["200", *admin],
+            ("/api/admin/roles", "get"): ["200", "401", "403", "500"],
+            ("/api/admin/roles", "post"): ["200", *admin],
+            ("/api/admin/roles/{username}/{role}", "delete"): ["200", *admin],
         },
         "fields": {
             "InfoResponse": ["coinHistory", "coins", "inventory"],
             "ErrorResponse": ["errors"],
             "AuthRequest": ["password", "username"],
             "AuthResponse": ["token"],
-            "SendCoinRequest": ["amount", "toUser"],
+            "SendCoinRequest": ["amount", "message", "toUser"],
             "ItemsResponse": ["items"],
             "HistoryResponse": ["entries", "next"],
-            "HistoryEntry": ["amount", "at", "counterparty", "id", "item", "kind"],
+            "HistoryEntry": [
+                *("amount", "at", "counterparty", "id", "item", "kind", "message", "reason")
+            ],
+            "MeResponse": ["roles", "username"],
+            "RoleRequest": ["role", "username"],
+            "RolesResponse": ["roles"],
+            "GrantRequest": ["amount", "reason", "toAll", "toUsers"],
+            "Grant": ["amount", "granted", "id", "reason", "recipients", "status"],
         },
         "required": {
             "InfoResponse": ["coins", "inventory", "coinHistory"],
@@ -248,6 +278,11 @@ def test_served_contract_keeps_paths_methods_statuses_and_fields() -> None:
             "ItemsResponse": ["items"],
             "HistoryResponse": ["entries", "next"],
             "HistoryEntry": ["id", "kind", "counterparty", "item", "amount", "at"],
+            "MeResponse": ["username", "roles"],
+            "RoleRequest": ["username", "role"],
+            "RolesResponse": ["roles"],
+            "GrantRequest": ["amount", "reason"],
+            "Grant": ["id", "amount", "reason", "status", "recipients", "granted"],
         },
         "error": {
             "type": "object",

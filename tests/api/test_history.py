@@ -66,7 +66,7 @@ async def test_each_movement_is_one_entry_with_kind_counterparty_item_and_amount
     ]
     assert raw["next"] is None
     entry = raw["entries"][0]
-    assert set(entry) == {"id", "kind", "counterparty", "item", "amount", "at"}
+    assert set(entry) == {"id", "kind", "counterparty", "item", "amount", "at", "message", "reason"}
     assert entry["id"].startswith("purchase-")
     assert raw["entries"][2]["id"].startswith("transfer-")
     # one transfer is one ledger row: the same id in the sender's and the receiver's history

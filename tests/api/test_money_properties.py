@@ -18,10 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shop.app import create_app
-from shop.catalog import PRICES
+from shop.catalog import PRICES, STARTING_BALANCE
 from shop.config import Settings
 from shop.models import MAX_AMOUNT
-from shop.services.accounts import STARTING_BALANCE
 from shop.services.audit import run_audit
 from tests.conftest import EMPTY_TABLES
 from tests.helpers import ShopClient, bearer

@@ -16,8 +16,8 @@ import asyncpg
 from shop.auth.tokens import Claims
 from shop.config import Settings
 from shop.db.retry import retry_serializable
+from shop.db.write_procedures import Outcome
 from shop.repositories import purchases, transfers
-from shop.repositories.outcome import Outcome
 from tests.pooler.bouncer import SERVER_CONNECTIONS
 
 EMPLOYEES = 40

@@ -99,3 +99,47 @@ def test_an_error_page_from_a_proxy_is_put_in_words(page: Page, username: str) -
     expect(page.locator("#send-error")).to_have_text(
         "the shop is not reachable right now; try again in a moment"
     )
+
+
+def test_a_message_reaches_both_histories_as_text_never_as_markup(
+    new_page: NewPage, username: str
+) -> None:
+    colleague = f"{username}-thanked"
+    mine, theirs = new_page(), new_page()  # two people, two browser contexts
+    log_in(mine, username)
+    log_in(theirs, colleague)
+    note = '<img src=x onerror="window.pwned=1"> for the review at 2 a.m.'
+
+    open_view(mine, "Send coins")
+    mine.get_by_label("Message").fill(note)
+    with mine.expect_response("**/api/sendCoin") as answer:
+        send(mine, colleague, "7")
+
+    assert answer.value.status == 200
+    assert answer.value.request.post_data_json["message"] == note
+    for page, what in ((mine, f"Sent to {colleague}"), (theirs, f"Received from {username}")):
+        open_view(page, "History")
+        message = page.locator("#history-table tbody tr .message")
+        expect(message).to_have_text(note)
+        assert table_rows(page, "history-table")[0][1] == what + note
+        assert page.locator("#history-table img").count() == 0
+        assert page.evaluate("window.pwned") is None
+
+
+def test_a_message_over_200_characters_is_refused_without_asking_the_server(
+    page: Page, username: str
+) -> None:
+    log_in(page, username)
+    open_view(page, "Send coins")
+    sent: list[Request] = []
+    page.on("request", lambda r: sent.append(r) if "/api/sendCoin" in r.url else None)
+    # maxlength stops typing at 200; a pasted value set by script is what the check is for
+    page.get_by_label("Message").evaluate(
+        "(input, text) => { input.removeAttribute('maxlength'); input.value = text; }", "x" * 201
+    )
+
+    send(page, f"{username}-colleague", "5")
+
+    expect(page.locator("#send-error")).to_have_text("The message must be at most 200 characters.")
+    expect(page.get_by_label("Message")).to_have_attribute("aria-invalid", "true")
+    assert sent == []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shop.services import wallet_cache
-from shop.services.wallet_cache import WalletCache
+from shop.services import wallet
+from shop.services.wallet import WalletCache
 
 
 def test_a_kept_body_is_held_with_its_version() -> None:
@@ -37,7 +37,7 @@ def test_size_zero_keeps_nothing() -> None:
 
 def test_a_copy_older_than_the_age_limit_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [1000.0]
-    monkeypatch.setattr(wallet_cache.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(wallet.time, "monotonic", lambda: now[0])
     cache = WalletCache(size=10)
     cache.keep(1, 1, "a")
 

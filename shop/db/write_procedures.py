@@ -1,4 +1,6 @@
-"""Calling the write procedures: every outcome told truthfully.
+"""Calling the write procedures (transfer_coins, buy_item) and what they report back.
+
+Every outcome is told truthfully.
 
 The procedures hold nothing beyond their own transactions (migrations/0011, and
 docs/reliability.md "The write path"), so a failed call needs no clean-up statement: behind a
@@ -8,16 +10,40 @@ transaction pooler such a statement could run on another server connection anywa
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import asyncpg
 
+from shop.db.connections import Connection
 from shop.db.failures import UNAVAILABLE
-from shop.errors import OutcomeUnknownError, ServiceUnavailableError, TransactionConflictError
+from shop.errors import (
+    InsufficientFundsError,
+    OutcomeUnknownError,
+    ServiceUnavailableError,
+    TransactionConflictError,
+    UnauthorizedError,
+)
 
 log = logging.getLogger(__name__)
 
 
-async def call(conn: asyncpg.Connection, query: str, *args: object) -> asyncpg.Record:
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """`balance` before the operation (None: no such employee); `applied`: it went through."""
+
+    balance: int | None
+    applied: bool
+
+
+def require_applied(outcome: Outcome, needed: int, what: str) -> None:
+    """Turn a conditional debit that did not happen into the reason why."""
+    if outcome.balance is None:
+        raise UnauthorizedError("employee no longer exists")
+    if not outcome.applied:
+        raise InsufficientFundsError(outcome.balance, needed, what)
+
+
+async def call(conn: Connection, query: str, *args: object) -> asyncpg.Record:
     """CALL a write procedure and return its result row.
 
     A procedure commits inside the call, so a connection lost or a statement cancelled while

@@ -1,4 +1,4 @@
-"""procedures.call: truthful outcomes, and one statement per call whatever happens."""
+"""write_procedures.call: truthful outcomes, and one statement per call whatever happens."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 import asyncpg
 import pytest
 
+from shop.db import write_procedures
 from shop.errors import OutcomeUnknownError, ServiceUnavailableError, TransactionConflictError
 from shop.http.responses import status_of
-from shop.repositories import procedures
 
 CALL = "CALL some_procedure($1)"
 
@@ -33,7 +33,7 @@ class FakeConnection:
 
 
 async def call(conn: FakeConnection) -> Any:
-    return await procedures.call(conn, CALL, 1)  # type: ignore[arg-type]
+    return await write_procedures.call(conn, CALL, 1)  # type: ignore[arg-type]
 
 
 async def test_a_successful_call_returns_its_row_and_sends_nothing_more() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shop.errors import InvalidIdempotencyKeyError
-from shop.services.idempotency import fingerprint, parse_key
+from shop.idempotency import fingerprint, parse_key
 
 
 @pytest.mark.parametrize("key", ["a", "x" * 255, "!~", "550e8400-e29b-41d4-a716-446655440000"])

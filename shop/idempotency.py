@@ -19,7 +19,7 @@ client's retry with the same key runs afresh. Refusals that depend on the reques
 Use (from a service; the handler parses the key with `parse_key` and renders the answer with
 `shop.http.responses.stored_response(answer.status, answer.body, replayed=answer.replayed)`):
 
-    async def work(conn: asyncpg.Connection) -> Answer:
+    async def work(conn: Connection) -> Answer:
         ...  # SQL through repositories, on `conn` only; raise a ShopError to refuse
         return Answer(200, body_json)
 
@@ -50,6 +50,7 @@ from datetime import timedelta
 import asyncpg
 import orjson
 
+from shop.db.connections import Connection
 from shop.db.failures import UNAVAILABLE
 from shop.db.retry import retry_serializable
 from shop.errors import (
@@ -87,7 +88,10 @@ class Answer:
     replayed: bool = False
 
 
-Work = Callable[[asyncpg.Connection], Awaitable[Answer]]
+SENT = Answer(200)
+"""The contract's 200 without a body, for sendCoin and buy."""
+
+Work = Callable[[Connection], Awaitable[Answer]]
 
 
 def parse_key(values: Sequence[str]) -> str | None:
@@ -113,7 +117,7 @@ class _RefusedError(Exception):
 
 
 async def run_once(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     caller_id: int,
     key: str,
@@ -134,14 +138,14 @@ async def run_once(
     except _RefusedError as refused:
         answer = refused.answer
 
-    async def keep(_: asyncpg.Connection) -> Answer:
+    async def keep(_: Connection) -> Answer:
         return answer
 
     return await retry_serializable(lambda: attempt(keep), attempts=attempts)
 
 
 async def _transaction(
-    conn: asyncpg.Connection,
+    conn: Connection,
     caller_id: int,
     key: str,
     fingerprint: bytes,
@@ -189,7 +193,7 @@ async def _transaction(
     return answer
 
 
-async def _roll_back(conn: asyncpg.Connection) -> None:
+async def _roll_back(conn: Connection) -> None:
     """End the transaction if the connection still has one; a broken one is the pool's."""
     try:
         if not conn.is_closed() and conn.is_in_transaction():

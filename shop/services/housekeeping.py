@@ -1,0 +1,46 @@
+"""What `shop worker` removes because it has expired: idempotency keys past their retention
+and login-attempt rows that no longer change any decision. Small batches, each its own short
+transaction, so a clean-up never holds many row locks at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from shop.auth.throttle import ThrottlePolicy
+from shop.db.connections import Connection
+from shop.idempotency import RETENTION
+from shop.repositories import idempotency_keys, login_attempts
+
+BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    idempotency_keys: int
+    login_attempts: int
+
+
+async def remove_expired(
+    conn: Connection, policy: ThrottlePolicy, *, batch: int = BATCH
+) -> Removed:
+    """Delete, batch by batch, everything that has expired by now."""
+    before = datetime.now(UTC) - RETENTION
+    keys = 0
+    while True:
+        gone = await idempotency_keys.delete_expired(conn, before, batch)
+        keys += gone
+        if gone < batch:
+            break
+    attempts = 0
+    while True:
+        gone = await login_attempts.delete_forgotten(
+            conn,
+            quiet_seconds=policy.quiet_seconds,
+            name_window_seconds=policy.name_window_seconds,
+            limit=batch,
+        )
+        attempts += gone
+        if gone < batch:
+            break
+    return Removed(keys, attempts)
