@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 import secrets
 
@@ -10,15 +9,15 @@ from aiohttp import web
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-# A new id is this process's random prefix and a counter: unique across workers and restarts
-# for all practical purposes, without a getrandom() system call per request.
-_ID_PREFIX = secrets.token_hex(4)
-_ids = itertools.count(1)
 
 
 def request_id_of(request: web.Request) -> str:
-    """The caller's X-Request-Id when it is sane, else a new one."""
+    """The caller's X-Request-Id when it is sane, else a new random one.
+
+    Random, not a prefix and a counter: a client that saw one id could otherwise send the
+    ids that later requests will get, and make their log lines look like its own.
+    """
     given = request.headers.get(REQUEST_ID_HEADER)
     if given is not None and _SAFE_ID.fullmatch(given):
         return given
-    return f"{_ID_PREFIX}{next(_ids) & 0xFFFFFFFF:08x}"
+    return secrets.token_hex(8)

@@ -40,6 +40,15 @@ async def test_every_response_carries_a_request_id(client: ShopClient) -> None:
     assert ok.headers["X-Request-Id"] != error.headers["X-Request-Id"]
 
 
+async def test_server_made_request_ids_do_not_tell_the_next_ones(client: ShopClient) -> None:
+    ids = [(await client.http.get("/healthz")).headers["X-Request-Id"] for _ in range(20)]
+
+    assert len(set(ids)) == 20
+    # A prefix and a counter would share their first half and step by one.
+    assert len({request_id[:8] for request_id in ids}) == 20
+    assert all(int(ids[n + 1], 16) - int(ids[n], 16) != 1 for n in range(19))
+
+
 async def test_a_sane_incoming_request_id_is_kept_and_an_odd_one_replaced(
     client: ShopClient,
 ) -> None:
