@@ -24,8 +24,6 @@ from shop.http.chain import bearer_token
 POOL = web.AppKey("pool", object)
 TOKENS = web.AppKey("tokens", TokenCodec)
 BALANCE = "SELECT balance FROM users WHERE id = $1"
-DEPLOYMENT_ID = "ceiling"
-"""The ceiling app's tokens name this deployment; ammo/locustfile.py mints them with it."""
 
 
 async def ceiling(request: web.Request) -> web.Response:
@@ -44,9 +42,7 @@ def create_app(settings: Settings) -> web.Application:
 
     app = web.Application()
     assert settings.jwt_secret is not None  # noqa: S101
-    app[TOKENS] = TokenCodec(
-        settings.jwt_secret.get_secret_value(), settings.jwt_ttl_seconds, DEPLOYMENT_ID
-    )
+    app[TOKENS] = TokenCodec(settings.jwt_secret.get_secret_value(), settings.jwt_ttl_seconds)
     app.cleanup_ctx.append(pool_ctx)
     app.router.add_get("/api/ceiling", ceiling)
     return app

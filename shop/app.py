@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import uuid
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -32,7 +31,6 @@ from shop.services.wallet import WalletCache
 log = logging.getLogger(__name__)
 
 JWT_SECRET_NAME = "jwt_secret"  # noqa: S105 - the name of the row, not a secret
-DEPLOYMENT_ID_NAME = "deployment_id"
 
 
 @contextlib.asynccontextmanager
@@ -81,26 +79,21 @@ async def hasher_ctx(app: web.Application) -> AsyncIterator[None]:
 
 @contextlib.asynccontextmanager
 async def tokens_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Use JWT_SECRET, or else this deployment's own key kept in its database; tokens name the
-    deployment's id, kept there too, so another deployment's tokens are refused.
+    """Use JWT_SECRET, or else this deployment's own key kept in its database.
 
     A key generated per process would reject tokens issued by the other workers and before
     a restart; a key in the code would be the same for everyone who runs it.
     """
     settings = app[SETTINGS]
-    async with app[POOL].acquire() as conn:
-        # Made by migration 0014; made here only if someone deleted the row since.
-        deployment_id = await secrets_repo.get_or_create(
-            conn, DEPLOYMENT_ID_NAME, str(uuid.uuid4())
-        )
-        if settings.jwt_secret is not None:
-            secret = settings.jwt_secret.get_secret_value()
-        else:
+    if settings.jwt_secret is not None:
+        secret = settings.jwt_secret.get_secret_value()
+    else:
+        async with app[POOL].acquire() as conn:
             secret = await secrets_repo.get_or_create(
                 conn, JWT_SECRET_NAME, secrets.token_urlsafe(48)
             )
-            log.info("JWT_SECRET is not set: using this deployment's key stored in its database")
-    app[TOKENS] = TokenCodec(secret, settings.jwt_ttl_seconds, deployment_id)
+        log.info("JWT_SECRET is not set: using this deployment's key stored in its database")
+    app[TOKENS] = TokenCodec(secret, settings.jwt_ttl_seconds)
     yield
 
 

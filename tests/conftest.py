@@ -81,20 +81,6 @@ def database_url(admin_url: str) -> Iterator[str]:
         drop_database(admin_url, name)
 
 
-async def _deployment_id(url: str) -> str:
-    conn = await asyncpg.connect(url)
-    try:
-        return await conn.fetchval("SELECT value FROM app_secrets WHERE name = 'deployment_id'")
-    finally:
-        await conn.close()
-
-
-@pytest.fixture(scope="session")
-def deployment_id(database_url: str) -> str:
-    """The id migration 0014 gave this run's database: the `iss`/`aud` of its tokens."""
-    return asyncio.run(_deployment_id(database_url))
-
-
 @pytest.fixture(scope="session")
 def pgbouncer(admin_url: str) -> Iterator[PgBouncer | None]:
     """With SHOP_TESTS_THROUGH_PGBOUNCER=1, a real PgBouncer in transaction mode that the apps
