@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import asyncpg
+
 from shop.auth.tokens import Claims
 from shop.db import write_procedures
 from shop.db.connections import Connection
@@ -32,11 +34,7 @@ async def transfer(
     row = await write_procedures.call(
         conn, TRANSFER, sender.user_id, sender.username, receiver_name, amount, message
     )
-    return TransferOutcome(
-        balance=row["balance"],
-        applied=row["applied"],
-        receiver_found=row["receiver"] is not None,
-    )
+    return _outcome(row)
 
 
 async def transfer_in_transaction(
@@ -56,6 +54,11 @@ async def transfer_in_transaction(
     )
     if row is None:  # pragma: no cover - one row, always
         raise RuntimeError("transfer_in_transaction returned no row")
+    return _outcome(row)
+
+
+def _outcome(row: asyncpg.Record) -> TransferOutcome:
+    """What the procedure and the function both return, read the same way."""
     return TransferOutcome(
         balance=row["balance"],
         applied=row["applied"],

@@ -4,6 +4,7 @@ transaction, so a clean-up never holds many row locks at once."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -26,21 +27,24 @@ async def remove_expired(
 ) -> Removed:
     """Delete, batch by batch, everything that has expired by now."""
     before = datetime.now(UTC) - RETENTION
-    keys = 0
-    while True:
-        gone = await idempotency_keys.delete_expired(conn, before, batch)
-        keys += gone
-        if gone < batch:
-            break
-    attempts = 0
-    while True:
-        gone = await login_attempts.delete_forgotten(
+    keys = await _in_batches(lambda: idempotency_keys.delete_expired(conn, before, batch), batch)
+    attempts = await _in_batches(
+        lambda: login_attempts.delete_forgotten(
             conn,
             quiet_seconds=policy.quiet_seconds,
             name_window_seconds=policy.name_window_seconds,
             limit=batch,
-        )
-        attempts += gone
-        if gone < batch:
-            break
+        ),
+        batch,
+    )
     return Removed(keys, attempts)
+
+
+async def _in_batches(delete: Callable[[], Awaitable[int]], batch: int) -> int:
+    """Run `delete` (at most `batch` rows a call) until a call finds fewer; the rows removed."""
+    removed = 0
+    while True:
+        gone = await delete()
+        removed += gone
+        if gone < batch:
+            return removed
